@@ -1,0 +1,40 @@
+// Decides whether `npm start` must (re)build: a hash of everything the build reads, kept beside the build.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+const INPUTS = ["app", "components", "lib", "public", "prisma/schema.prisma", "next.config.ts", "tsconfig.json", "package-lock.json"];
+const FINGERPRINT_FILE = ".next/source-fingerprint";
+
+async function* files(target: string): AsyncGenerator<string> {
+  if (!existsSync(target)) return;
+  const entries = await readdir(target, { withFileTypes: true }).catch(() => null);
+  if (!entries) {
+    yield target;
+    return;
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    yield* files(path.join(target, entry.name));
+  }
+}
+
+export async function sourceFingerprint(root: string): Promise<string> {
+  const hash = createHash("sha256");
+  for (const input of INPUTS) {
+    for await (const file of files(path.join(root, input))) {
+      hash.update(path.relative(root, file)).update("\0").update(await readFile(file)).update("\0");
+    }
+  }
+  return hash.digest("hex");
+}
+
+export async function buildIsCurrent(root: string): Promise<boolean> {
+  if (!existsSync(path.join(root, ".next/BUILD_ID"))) return false;
+  const recorded = await readFile(path.join(root, FINGERPRINT_FILE), "utf8").catch(() => "");
+  return recorded === (await sourceFingerprint(root));
+}
+
+export async function recordBuild(root: string): Promise<void> {
+  await writeFile(path.join(root, FINGERPRINT_FILE), await sourceFingerprint(root));
+}
