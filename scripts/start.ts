@@ -58,7 +58,7 @@ async function main() {
     const build = spawnSync(process.execPath, [nextBin, "build"], {
       cwd: root,
       stdio: "inherit",
-      env: { ...process.env, NODE_ENV: "production" },
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1" },
     });
     if (build.status !== 0) {
       await embedded?.stop();
@@ -79,7 +79,7 @@ async function main() {
         DATABASE_URL: databaseUrl,
         DATABASE_POOL_SIZE: String(poolSize),
         AUTH_SECRET: authSecret,
-        SECRETS_BACKEND: config.secrets.backend,
+        NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1",
       },
     },
   );
