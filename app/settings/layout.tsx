@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
 import { AppHeader } from "@/components/layout/app-header";
 import { currentMembership } from "@/lib/auth/membership";
+import { signOutAction } from "../sign-in/actions";
 
 export default async function SettingsLayout({ children }: { children: React.ReactNode }) {
   const membership = await currentMembership();
@@ -12,6 +13,7 @@ export default async function SettingsLayout({ children }: { children: React.Rea
         userName={membership.name}
         email={membership.email}
         role={membership.role}
+        signOutAction={signOutAction}
       />
       <main id="main" className="page">
         {children}

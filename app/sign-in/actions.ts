@@ -2,9 +2,8 @@
 
 import { AuthError } from "next-auth";
 import { z } from "zod";
+import type { SignInState } from "@/components/auth/sign-in-form";
 import { signIn, signOut } from "@/lib/auth/auth";
-
-export type SignInState = { status: "idle" } | { status: "error"; message: string };
 
 const signInSchema = z.object({
   email: z.string().trim().min(1, "Enter your email address.").max(320),

@@ -5,7 +5,7 @@ import { Alert } from "@/components/ui/alert";
 import { auth, enabledIdentityProviders } from "@/lib/auth/auth";
 import { getConfig } from "@/lib/config";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, demoOrganizationName } from "@/lib/auth/demo-accounts";
-import { signInWithProviderAction } from "./actions";
+import { signInWithPasswordAction, signInWithProviderAction } from "./actions";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -48,7 +48,7 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
         {demoMode ? (
           <>
             {providers.length > 0 ? <p className="divider">or</p> : null}
-            <SignInForm callbackUrl={callbackUrl} />
+            <SignInForm action={signInWithPasswordAction} callbackUrl={callbackUrl} />
             <section className="demo-accounts" aria-labelledby="demo-accounts-title">
               <h2 id="demo-accounts-title" className="section-title">
                 Demo accounts

@@ -1,13 +1,15 @@
 "use client";
 
 import { useActionState } from "react";
-import { signInWithPasswordAction, type SignInState } from "@/app/sign-in/actions";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { TextField } from "@/components/ui/text-field";
 
-export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
-  const [state, formAction] = useActionState<SignInState, FormData>(signInWithPasswordAction, { status: "idle" });
+export type SignInState = { status: "idle" } | { status: "error"; message: string };
+export type SignInAction = (previous: SignInState, formData: FormData) => Promise<SignInState>;
+
+export function SignInForm({ action, callbackUrl }: { action: SignInAction; callbackUrl: string }) {
+  const [state, formAction] = useActionState<SignInState, FormData>(action, { status: "idle" });
   const error = state.status === "error" ? state.message : undefined;
   return (
     <form action={formAction} className="form" noValidate>

@@ -1,14 +1,19 @@
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
 import type { BuildkiteCard as CardData } from "@/lib/integrations/buildkite/card";
-import { ConnectForm } from "./connect-form";
+import { ConnectForm, type ConnectAction } from "./connect-form";
 import { ConnectionDetails } from "./connection-details";
 import { SetupGuide } from "./setup-guide";
 import { StatusBadge } from "./status-badge";
 
-type BuildkiteCardProps = { card: CardData; canManage: boolean; organizationName: string };
+type BuildkiteCardProps = {
+  card: CardData;
+  /** Present only for admins: without it the card is read-only. */
+  connectAction?: ConnectAction;
+  organizationName: string;
+};
 
-export function BuildkiteCard({ card, canManage, organizationName }: BuildkiteCardProps) {
+export function BuildkiteCard({ card, connectAction, organizationName }: BuildkiteCardProps) {
   return (
     <Card labelledBy="buildkite-title">
       <div className="card__header">
@@ -27,12 +32,12 @@ export function BuildkiteCard({ card, canManage, organizationName }: BuildkiteCa
       </div>
       <div className="card__body">
         {card.state === "not_connected" ? (
-          canManage ? (
+          connectAction ? (
             <div className="two-col">
               <SetupGuide />
               <div>
                 <h3 className="section-title">Connect</h3>
-                <ConnectForm />
+                <ConnectForm action={connectAction} />
               </div>
             </div>
           ) : (
@@ -54,10 +59,10 @@ export function BuildkiteCard({ card, canManage, organizationName }: BuildkiteCa
               </Alert>
             ))}
             <ConnectionDetails details={card.details} />
-            {card.state === "needs_attention" && canManage ? (
+            {card.state === "needs_attention" && connectAction ? (
               <div>
                 <h3 className="section-title">Connect a new token</h3>
-                <ConnectForm />
+                <ConnectForm action={connectAction} />
               </div>
             ) : null}
           </>

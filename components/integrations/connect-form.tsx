@@ -1,7 +1,6 @@
 "use client";
 
 import { useActionState, useState } from "react";
-import { connectBuildkiteAction } from "@/app/settings/integrations/buildkite/actions";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
 import { TextField } from "@/components/ui/text-field";
@@ -9,9 +8,11 @@ import type { ConnectFormState } from "@/lib/integrations/buildkite/form-state";
 
 const ERROR_ID = "buildkite-connect-error";
 
+export type ConnectAction = (previous: ConnectFormState, formData: FormData) => Promise<ConnectFormState>;
+
 /** Paste a token, press Connect Buildkite; a second step appears when the token reaches several organisations. */
-export function ConnectForm() {
-  const [state, formAction, pending] = useActionState<ConnectFormState, FormData>(connectBuildkiteAction, { status: "idle" });
+export function ConnectForm({ action }: { action: ConnectAction }) {
+  const [state, formAction, pending] = useActionState<ConnectFormState, FormData>(action, { status: "idle" });
   // Kept in state so a second step (choosing the organisation) or a retry does not make the admin paste it again.
   const [token, setToken] = useState("");
 

@@ -1,8 +1,12 @@
-import { signOutAction } from "@/app/sign-in/actions";
+type AppHeaderProps = {
+  organizationName: string;
+  userName: string;
+  email: string;
+  role: "admin" | "member";
+  signOutAction: () => Promise<void>;
+};
 
-type AppHeaderProps = { organizationName: string; userName: string; email: string; role: "admin" | "member" };
-
-export function AppHeader({ organizationName, userName, email, role }: AppHeaderProps) {
+export function AppHeader({ organizationName, userName, email, role, signOutAction }: AppHeaderProps) {
   return (
     <header className="app-header">
       <div className="app-header__inner">

@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { BuildkiteCard } from "@/components/integrations/buildkite-card";
 import { currentMembership } from "@/lib/auth/membership";
 import { getBuildkiteCard } from "@/lib/integrations/buildkite/status";
+import { connectBuildkiteAction } from "./buildkite/actions";
 
 export const metadata: Metadata = { title: "Integrations" };
 
@@ -22,7 +23,11 @@ export default async function IntegrationsPage() {
           {canManage ? "As an admin you can connect and change integrations." : "Only admins can change integrations; you can see their status."}
         </p>
       </div>
-      <BuildkiteCard card={card} canManage={canManage} organizationName={membership.organizationName} />
+      <BuildkiteCard
+        card={card}
+        connectAction={canManage ? connectBuildkiteAction : undefined}
+        organizationName={membership.organizationName}
+      />
     </div>
   );
 }
