@@ -30,6 +30,9 @@ export function ConnectForm({ action }: { action: ConnectAction }) {
         autoComplete="off"
         spellCheck={false}
         autoCapitalize="off"
+        // Ask password managers not to offer to save it: it is a machine credential, not the admin's password.
+        data-1p-ignore
+        data-lpignore="true"
         mono
         value={token}
         onChange={(event) => setToken(event.target.value)}

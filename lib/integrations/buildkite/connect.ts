@@ -90,7 +90,10 @@ export async function connectBuildkite(request: ConnectRequest, deps: ConnectDep
     }
     const chosen = organization!;
 
-    const previous = await findSecretRef(deps.db, request.organizationId);
+    const previous = await findSecretRef(deps.db, request.organizationId).catch((error: unknown) => {
+      log.error("buildkite.connect.read_failed", { organizationId: request.organizationId }, error);
+      throw new ConnectStop({ code: "database_failed" });
+    });
     const written = await store(() =>
       deps.secrets.writeBuildkiteToken(request.organizationId, request.token, { requestToken: randomUUID() }),
     );

@@ -11,7 +11,7 @@ export type ConnectFormState =
   | { status: "refused"; message: string }
   | {
       status: "error";
-      code: ConnectFailureCode;
+      code: ConnectFailureCode | "unexpected";
       title: string;
       message: string;
       missingScopes?: string[];
@@ -20,6 +20,14 @@ export type ConnectFormState =
     }
   | { status: "choose_organization"; organizations: Array<{ slug: string; name: string }> }
   | { status: "connected"; organizationName: string; warnings: string[] };
+
+/** For the bug we did not foresee: the details go to the log, the admin gets the one fact that matters. */
+export const UNEXPECTED_FAILURE: ConnectFormState = {
+  status: "error",
+  code: "unexpected",
+  title: "Something went wrong on our side",
+  message: "The connection was not changed. Try again in a minute; if it keeps failing, contact support.",
+};
 
 const SUGGEST_NEW_TOKEN = new Set<ConnectFailureCode>(["token_rejected", "token_forbidden", "token_expired", "missing_scopes"]);
 

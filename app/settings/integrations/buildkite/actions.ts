@@ -5,7 +5,8 @@ import { z } from "zod";
 import { requireAdmin } from "@/lib/auth/membership";
 import { parseBuildkiteToken } from "@/lib/buildkite/token-input";
 import { connectBuildkite, defaultConnectDependencies } from "@/lib/integrations/buildkite/connect";
-import { toFormState, type ConnectFormState } from "@/lib/integrations/buildkite/form-state";
+import { toFormState, UNEXPECTED_FAILURE, type ConnectFormState } from "@/lib/integrations/buildkite/form-state";
+import { log } from "@/lib/log";
 
 const buildkiteOrgSlugSchema = z
   .string()
@@ -27,15 +28,21 @@ export async function connectBuildkiteAction(_previous: ConnectFormState, formDa
   const slug = buildkiteOrgSlugSchema.safeParse(typeof rawSlug === "string" ? rawSlug : undefined);
   if (!slug.success) return { status: "invalid", field: "buildkiteOrg", message: "Choose one of the organisations listed." };
 
-  const result = await connectBuildkite(
-    {
-      organizationId: caller.membership.organizationId,
-      actor: { userId: caller.membership.userId, email: caller.membership.email },
-      token: token.token,
-      buildkiteOrgSlug: slug.data,
-    },
-    defaultConnectDependencies(),
-  );
-  if (result.kind === "connected") revalidatePath("/settings/integrations");
-  return toFormState(result);
+  try {
+    const result = await connectBuildkite(
+      {
+        organizationId: caller.membership.organizationId,
+        actor: { userId: caller.membership.userId, email: caller.membership.email },
+        token: token.token,
+        buildkiteOrgSlug: slug.data,
+      },
+      defaultConnectDependencies(),
+    );
+    if (result.kind === "connected") revalidatePath("/settings/integrations");
+    return toFormState(result);
+  } catch (error) {
+    // The log line carries the error's name and code only: a message could hold what was sent.
+    log.error("buildkite.connect.unexpected", { organizationId: caller.membership.organizationId }, error);
+    return UNEXPECTED_FAILURE;
+  }
 }
