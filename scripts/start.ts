@@ -11,6 +11,7 @@ import { createDb } from "../lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../lib/db/embedded-postgres";
 import { migrate } from "../lib/db/migrate";
 import { readOrCreateSecretFile } from "../lib/runtime/generated-secret";
+import { assertPortFree, lockDataDir } from "../lib/runtime/instance-lock";
 import { seedDemoData } from "../prisma/seed";
 import { buildIsCurrent, recordBuild } from "./build-fingerprint";
 
@@ -32,9 +33,21 @@ async function main() {
     throw error;
   }
 
+  try {
+    await assertPortFree(config.port, config.host);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
   let embedded: EmbeddedPostgres | undefined;
+  let unlock: (() => Promise<void>) | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
+    try {
+      unlock = await lockDataDir(config.dataDir);
+    } catch (error) {
+      fail((error as Error).message);
+    }
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     databaseUrl = embedded.url;
     console.log(`▸ embedded Postgres (PGlite) with data in ${path.relative(root, config.dataDir) || "."}/pglite`);
@@ -62,6 +75,7 @@ async function main() {
     });
     if (build.status !== 0) {
       await embedded?.stop();
+      await unlock?.();
       fail("The build failed; see the output above.");
     }
     await recordBuild(root);
@@ -97,6 +111,7 @@ async function main() {
   child.on("exit", async (code, signal) => {
     // PGlite flushes to disk on close: stop it only after Next has let go, so nothing written is lost.
     await embedded?.stop();
+    await unlock?.();
     process.exit(code ?? (signal ? 0 : 1));
   });
 }
