@@ -50,7 +50,8 @@ async function main() {
     }
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     databaseUrl = embedded.url;
-    console.log(`▸ embedded Postgres (PGlite) with data in ${path.relative(root, config.dataDir) || "."}/pglite`);
+    const shown = config.dataDir.startsWith(root + path.sep) ? path.relative(root, config.dataDir) : config.dataDir;
+    console.log(`▸ embedded Postgres (PGlite) with data in ${path.join(shown, "pglite")}`);
   }
   const poolSize = embedded ? 1 : config.databasePoolSize;
 
