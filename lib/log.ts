@@ -8,6 +8,7 @@ import "server-only";
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
 function errorFields(error: unknown): Fields {
+  if (error === undefined) return {};
   if (!(error instanceof Error)) return { error: typeof error };
   const code = (error as { code?: unknown }).code;
   return { error: error.name, errorCode: typeof code === "string" ? code : undefined };

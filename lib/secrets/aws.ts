@@ -120,7 +120,7 @@ export function createAwsSecretStore(options: AwsSecretStoreOptions): SecretStor
     );
   }
 
-  return {
+  const store: SecretStore = {
     backend: "aws",
 
     async writeBuildkiteToken(organizationId, token, { requestToken }) {
@@ -196,7 +196,16 @@ export function createAwsSecretStore(options: AwsSecretStoreOptions): SecretStor
         throw toSecretStoreError("DeleteSecret", error, { prefix, timeoutMs });
       }
     },
+
+    async abandonWrite(organizationId, requestToken, previous) {
+      assertOrganizationId(organizationId);
+      const secret = await describe(secretName(prefix, organizationId));
+      // Secrets Manager makes the ClientRequestToken the new version's id, so the attempt is recognisable.
+      if (!secret?.ARN || secret.DeletedDate || currentVersion(secret) !== requestToken) return;
+      await store.rollback(organizationId, { ref: secret.ARN, version: requestToken }, previous);
+    },
   };
+  return store;
 }
 
 function currentVersion(secret: DescribeSecretResponse): string | undefined {

@@ -58,7 +58,7 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
     return file;
   }
 
-  return {
+  const store: SecretStore = {
     backend: "local",
 
     async writeBuildkiteToken(organizationId, token, { requestToken }) {
@@ -128,7 +128,15 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
         await fsStep("remove a secret file", () => rm(file, { force: true }));
       });
     },
+
+    async abandonWrite(organizationId, requestToken, previous) {
+      const name = secretName(prefix, organizationId);
+      const stored = await readSecretFile(fileFor(name), name).catch(() => null);
+      if (!stored || stored.current.requestToken !== requestToken) return;
+      await store.rollback(organizationId, { ref: REF_PREFIX + name, version: stored.current.id }, previous);
+    },
   };
+  return store;
 }
 
 function nameFromRef(ref: SecretRef): string {

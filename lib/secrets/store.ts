@@ -17,6 +17,12 @@ export interface SecretStore {
    * (aws: DeleteSecret with the minimum 7-day recovery window). Best effort, idempotent.
    */
   rollback(organizationId: string, written: SecretRef, previous: SecretRef | null): Promise<void>;
+  /**
+   * Undo after a write that failed without a clear answer (a timeout, a lost connection): the attempt made with
+   * `requestToken` may have landed all the same. If it is the current version, it is rolled back as above.
+   * Best effort, idempotent.
+   */
+  abandonWrite(organizationId: string, requestToken: string, previous: SecretRef | null): Promise<void>;
 }
 
 export type SecretStoreErrorCode =

@@ -268,3 +268,26 @@ describe("local secret store", () => {
     expect(siblings.some((name) => name.includes(".corrupt-"))).toBe(true);
   });
 });
+
+describe("abandonWrite", () => {
+  it("undoes the attempt made with that request token, and only that one", async () => {
+    const store = newStore(randomBytes(32));
+    const organizationId = randomUUID();
+    const first = await store.writeBuildkiteToken(organizationId, "bkua_first_token_value", { requestToken: randomUUID() });
+    const attempt = randomUUID();
+    await store.writeBuildkiteToken(organizationId, "bkua_second_token_value", { requestToken: attempt });
+
+    await store.abandonWrite(organizationId, randomUUID(), first);
+    await store.abandonWrite(organizationId, attempt, first);
+    // The first version is current again: a new write keeps it as the previous one, still readable by its id.
+    const third = await store.writeBuildkiteToken(organizationId, "bkua_third_token_value", { requestToken: randomUUID() });
+    expect(await store.read(first)).toBe("bkua_first_token_value");
+    expect(await store.read(third)).toBe("bkua_third_token_value");
+
+    const lone = randomUUID();
+    const other = randomUUID();
+    await store.writeBuildkiteToken(other, "bkua_lone_token_value", { requestToken: lone });
+    await store.abandonWrite(other, lone, null);
+    await expect(stat(secretFile(other))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});

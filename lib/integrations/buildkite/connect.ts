@@ -94,9 +94,19 @@ export async function connectBuildkite(request: ConnectRequest, deps: ConnectDep
       log.error("buildkite.connect.read_failed", { organizationId: request.organizationId }, error);
       throw new ConnectStop({ code: "database_failed" });
     });
+    const requestToken = randomUUID();
     const written = await store(() =>
-      deps.secrets.writeBuildkiteToken(request.organizationId, request.token, { requestToken: randomUUID() }),
-    );
+      deps.secrets.writeBuildkiteToken(request.organizationId, request.token, { requestToken }),
+    ).catch(async (error: unknown) => {
+      // A timeout or a lost connection does not say whether the write landed: undo it in case it did.
+      const failure = error instanceof ConnectStop ? error.failure : undefined;
+      if (failure?.code === "secret_store_failed" && (failure.reason === "timeout" || failure.reason === "unavailable")) {
+        await deps.secrets.abandonWrite(request.organizationId, requestToken, previous).catch((undoError: unknown) =>
+          log.error("buildkite.connect.abandon_failed", { organizationId: request.organizationId }, undoError),
+        );
+      }
+      throw error;
+    });
     const connectedAt = now();
     try {
       const readBack = await store(() => deps.secrets.read(written));

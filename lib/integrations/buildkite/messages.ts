@@ -74,8 +74,8 @@ export function describeFailure(failure: ConnectFailure): FailureText {
         message: {
           access_denied: `The secret store refused access. An operator must allow this app to write secrets under its prefix (see “Deploying” in the README). ${NOTHING_SAVED}`,
           throttled: `The secret store is busy. ${NOTHING_SAVED} Try again in a minute.`,
-          unavailable: `The secret store is unavailable. ${NOTHING_SAVED} Try again in a few minutes.`,
-          timeout: `The secret store did not answer in time. ${NOTHING_SAVED} Try again in a minute.`,
+          unavailable: `The secret store is unavailable. The connection was not changed. Try again in a few minutes.`,
+          timeout: `The secret store did not answer in time. The connection was not changed. Try again in a minute.`,
           encryption: `The secret store could not encrypt or decrypt with its key. An operator must check the KMS key and its policy. ${NOTHING_SAVED}`,
           misconfigured: `The secret store is not configured (region, credentials or encryption key). An operator must check the server's configuration. ${NOTHING_SAVED}`,
           not_found: `The stored token could not be read back. ${NOTHING_SAVED} Try again.`,
