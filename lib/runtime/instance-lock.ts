@@ -2,7 +2,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import { createFileOnce } from "./generated-secret";
+import { createFileOnce } from "./private-files";
 
 /**
  * The embedded Postgres keeps its files in the data directory, and two processes writing them would corrupt it:

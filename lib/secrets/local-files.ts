@@ -1,8 +1,8 @@
 import "server-only";
 
-import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { temporaryBeside, writeNewPrivateFile } from "@/lib/runtime/private-files";
 import { SecretStoreError } from "./store";
 
 // File-system steps of the local secret store, each failing as a SecretStoreError that says what to check.
@@ -10,16 +10,8 @@ import { SecretStoreError } from "./store";
 /** Temp file + rename, so a crash or a concurrent reader never sees half a file. */
 export async function writeFileAtomically(file: string, content: string): Promise<void> {
   await fsStep("create the secrets directory", () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }));
-  const temporary = `${file}.${randomUUID()}.tmp`;
-  await fsStep("write a secret file", async () => {
-    const handle = await open(temporary, "wx", 0o600);
-    try {
-      await handle.writeFile(content, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
+  const temporary = temporaryBeside(file);
+  await fsStep("write a secret file", () => writeNewPrivateFile(temporary, content));
   try {
     await fsStep("replace a secret file", () => rename(temporary, file));
   } catch (error) {

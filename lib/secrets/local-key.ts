@@ -2,7 +2,7 @@ import "server-only";
 
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createFileOnce } from "@/lib/runtime/generated-secret";
+import { createFileOnce } from "@/lib/runtime/private-files";
 import { errnoCode, fsError, fsStep } from "./local-files";
 import { SecretStoreError } from "./store";
 

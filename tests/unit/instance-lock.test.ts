@@ -3,7 +3,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createFileOnce, readOrCreateSecretFile } from "@/lib/runtime/generated-secret";
+import { readOrCreateSecretFile } from "@/lib/runtime/generated-secret";
+import { createFileOnce } from "@/lib/runtime/private-files";
 import { assertPortFree, lockDataDir } from "@/lib/runtime/instance-lock";
 
 let dir: string;
