@@ -37,3 +37,11 @@ test("signing in shows who you are and where; signing out ends the session", asy
   await page.goto(INTEGRATIONS);
   await expect(page).toHaveURL(/\/sign-in/);
 });
+
+test("the sign-in page fits a 360 px screen", async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.goto("/sign-in");
+  await expect(page.getByRole("region", { name: "Demo accounts" })).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
