@@ -3,11 +3,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { REQUIRED_SCOPE_NAMES } from "../lib/buildkite/scopes";
 import { buildkiteCard, disconnectOrganization, INTEGRATIONS, registerBuildkiteToken, signIn, withDatabase } from "./support/app";
 import { e2eBackend, e2eValue } from "./support/environment";
 
 const CANARY = `bkua_LEAKCANARY.${Date.now().toString(36)}Zq7Xw3Vn`;
-const NINE = ["read_teams", "read_artifacts", "read_builds", "read_job_env", "read_build_logs", "read_organizations", "read_pipelines", "read_user", "read_suites"];
+const NINE = [...REQUIRED_SCOPE_NAMES];
 // Everything the server sent: each response's URL, headers and body. (Not the live DOM: after typing, the page's
 // own input holds the token the admin pasted, which is the browser's business, not a leak by the server.)
 const seen: Array<{ what: string; text: string }> = [];

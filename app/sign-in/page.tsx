@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth/sign-in-form";
 import { Alert } from "@/components/ui/alert";
 import { auth, enabledIdentityProviders } from "@/lib/auth/auth";
+import { safeCallbackPath } from "@/lib/auth/callback-url";
 import { getConfig } from "@/lib/config";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, demoOrganizationName } from "@/lib/auth/demo-accounts";
 import { signInWithPasswordAction, signInWithProviderAction } from "./actions";
@@ -19,7 +20,7 @@ type SignInPageProps = { searchParams: Promise<{ callbackUrl?: string; error?: s
 
 export default async function SignInPage({ searchParams }: SignInPageProps) {
   const { callbackUrl: requested, error } = await searchParams;
-  const callbackUrl = requested?.startsWith("/") && !requested.startsWith("//") ? requested : "/settings/integrations";
+  const callbackUrl = safeCallbackPath(requested);
   if ((await auth())?.user?.id) redirect(callbackUrl);
   const { demoMode } = getConfig().auth;
   const providers = enabledIdentityProviders();

@@ -1,8 +1,8 @@
 import { expect, type Page } from "@playwright/test";
 import pg from "pg";
+import { DEMO_PASSWORD } from "../../lib/auth/demo-accounts";
 import { e2eValue } from "./environment";
 
-export const DEMO_PASSWORD = "demo";
 export const INTEGRATIONS = "/settings/integrations";
 
 export async function signIn(page: Page, email: string) {

@@ -1,5 +1,6 @@
 import "server-only";
 
+import { cache } from "react";
 import { getDb } from "@/lib/db/client";
 import { auth } from "./auth";
 
@@ -16,7 +17,8 @@ export type Membership = {
   role: Role;
 };
 
-export async function currentMembership(): Promise<Membership | null> {
+// Cached per request: the settings layout and the page both ask, and one session read and one query answer both.
+export const currentMembership = cache(async (): Promise<Membership | null> => {
   const session = await auth();
   const userId = session?.user?.id;
   if (!userId) return null;
@@ -39,7 +41,7 @@ export async function currentMembership(): Promise<Membership | null> {
     organizationName: membership.organization.name,
     role: membership.role,
   };
-}
+});
 
 export type AdminCheck =
   | { ok: true; membership: Membership }

@@ -1,11 +1,10 @@
 import "server-only";
 
 import { getDb } from "@/lib/db/client";
+import { normaliseEmail } from "./email";
 import { verifyPassword } from "./password";
 
 export type SignedInUser = { id: string; email: string; name: string };
-
-export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 /** Demo sign-in: the user with this email and password, or null. */
 export async function findUserByPassword(email: string, password: string): Promise<SignedInUser | null> {

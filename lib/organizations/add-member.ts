@@ -1,4 +1,5 @@
 // No "server-only" guard: the members:add script (plain Node) uses this. It holds no secrets.
+import { normaliseEmail } from "../auth/email";
 import type { Database } from "../db/client";
 
 export type AddMemberInput = {
@@ -25,7 +26,7 @@ export const slugFor = (organizationName: string) =>
  * it again with another role changes the role.
  */
 export async function addMember(db: Database, input: AddMemberInput): Promise<AddMemberResult> {
-  const email = input.email.trim().toLowerCase();
+  const email = normaliseEmail(input.email);
   const slug = slugFor(input.organizationName);
   return db.$transaction(async (tx) => {
     const existingOrganization = await tx.organization.findUnique({ where: { slug }, select: { id: true } });
