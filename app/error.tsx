@@ -4,7 +4,7 @@
 export default function ErrorPage({ reset }: { error: Error & { digest?: string }; reset: () => void }) {
   return (
     <main id="main" className="page">
-      <div className="card" style={{ padding: 24, display: "grid", gap: 12, maxWidth: 560 }} role="alert">
+      <div className="card message-card" role="alert">
         <h1>Something went wrong</h1>
         <p>This page could not be shown. Nothing was changed. Try again; if it keeps failing, contact support.</p>
         <div>

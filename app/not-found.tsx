@@ -3,7 +3,7 @@ import Link from "next/link";
 export default function NotFound() {
   return (
     <main id="main" className="page">
-      <div className="card" style={{ padding: 24, display: "grid", gap: 12, maxWidth: 560 }}>
+      <div className="card message-card">
         <h1>Page not found</h1>
         <p>
           There is nothing at this address. Go to <Link href="/settings/integrations">Integrations</Link>.

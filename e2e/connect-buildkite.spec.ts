@@ -151,7 +151,8 @@ test("the page passes axe checks, not connected and connected", async ({ page })
   await check();
   await tokenField(page).fill(BUILDKITE_TOKENS.goodExpiring);
   await connectButton(page).click();
-  await expect(buildkiteCard(page).getByText("Connected", { exact: true })).toBeVisible();
+  // A token expiring within 7 days connects, flagged at once (the same rule as the scheduled checks).
+  await expect(buildkiteCard(page).getByText("Needs attention", { exact: true })).toBeVisible();
   await expect(buildkiteCard(page).getByText(/This token expires on/)).toBeVisible();
   await check();
 });

@@ -68,7 +68,7 @@ const acmeAuditEvents = () =>
     return rows[0]!.n;
   });
 
-test("a member's direct POST to the connect action is refused and changes nothing", async ({ browser }) => {
+test("a member's direct POST to the connect action is refused, changes nothing, and is audited", async ({ browser }) => {
   const post = await captureConnectPost(browser, BUILDKITE_TOKENS.good);
   const auditBefore = await acmeAuditEvents();
   const { context, page } = await signedInPage(browser, "member@acme.test");
@@ -77,7 +77,17 @@ test("a member's direct POST to the connect action is refused and changes nothin
   const body = await response.text();
   expect(body).toContain("Only admins of Acme can change integrations");
   expect(await connectionOf("acme")).toBeNull();
-  expect(await acmeAuditEvents()).toBe(auditBefore);
+  // The refusal itself is recorded: who tried what, never the token.
+  expect(await acmeAuditEvents()).toBe(auditBefore + 1);
+  const last = await withDatabase(async (client) => {
+    const { rows } = await client.query(
+      `SELECT a.action, a.outcome, a.code, a.actor_email, a.detail::text AS detail FROM audit_events a
+       JOIN organizations o ON o.id = a.organization_id WHERE o.slug = 'acme' ORDER BY a.created_at DESC LIMIT 1`,
+    );
+    return rows[0];
+  });
+  expect(last).toMatchObject({ action: "buildkite.connect", outcome: "refused", code: "not_admin", actor_email: "member@acme.test" });
+  expect(JSON.stringify(last)).not.toContain(BUILDKITE_TOKENS.good);
   await context.close();
 });
 

@@ -1,5 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
+import { DEMO_PASSWORD } from "../lib/auth/demo-accounts";
+import { e2eBaseUrl } from "./support/environment";
 import { INTEGRATIONS, signIn } from "./support/app";
 
 test("signed out, the integrations page sends you to sign in, which shows demo mode and its accounts", async ({ page }) => {
@@ -44,4 +46,33 @@ test("the sign-in page fits a 360 px screen", async ({ page }) => {
   await expect(page.getByRole("region", { name: "Demo accounts" })).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+});
+
+// The open redirect a security review found: both sent a person who signed in to http://evil.test/ in Chromium.
+for (const callbackUrl of ["/\\evil.test", "/%09/evil.test"]) {
+  test(`signing in with callbackUrl=${callbackUrl} lands on this site`, async ({ page }) => {
+    const elsewhere: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).origin !== e2eBaseUrl) elsewhere.push(request.url());
+    });
+    await page.goto(`/sign-in?callbackUrl=${callbackUrl}`);
+    await page.getByLabel("Email", { exact: true }).fill("member@acme.test");
+    await page.getByLabel("Password", { exact: true }).fill(DEMO_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(`${e2eBaseUrl}${INTEGRATIONS}`);
+    await expect(page.getByRole("banner")).toContainText("Max Member");
+    expect(elsewhere).toEqual([]);
+    // Signed in already, the sign-in page sends them on, and again only to this site.
+    await page.goto(`/sign-in?callbackUrl=${callbackUrl}`);
+    await expect(page).toHaveURL(`${e2eBaseUrl}${INTEGRATIONS}`);
+    expect(elsewhere).toEqual([]);
+  });
+}
+
+test("signing in with an allowed callbackUrl goes there, query string included", async ({ page }) => {
+  await page.goto(`/sign-in?callbackUrl=${encodeURIComponent("/settings/audit?action=connect")}`);
+  await page.getByLabel("Email", { exact: true }).fill("admin@acme.test");
+  await page.getByLabel("Password", { exact: true }).fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${e2eBaseUrl}/settings/audit?action=connect`);
 });

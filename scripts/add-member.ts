@@ -1,5 +1,6 @@
 // `npm run members:add -- --organization "Acme Corp" --email ada@acme.com --name "Ada Lovelace" --role admin`
 // Gives a person a role in an organisation (both created when missing), on DATABASE_URL or the embedded database.
+// Only real organisations: demo mode's sample organisations are never matched or joined (lib/organizations/add-member.ts).
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ConfigError, getConfig } from "../lib/config";
@@ -46,6 +47,9 @@ async function main() {
       `${input.email} is now ${input.role === "admin" ? "an admin" : "a member"} of ${input.organization}` +
         `${result.createdOrganization ? " (organisation created)" : ""}${result.createdUser ? " (user created)" : ""}.`,
     );
+    if (result.movedDemoOrganization) {
+      console.log(`  A demo organisation had its slug; it now has the slug ${result.movedDemoOrganization.slug}.`);
+    }
   } finally {
     await db.$disconnect();
     await embedded?.stop();

@@ -1,5 +1,4 @@
 // `npm run db:migrate`: applies prisma/migrations to DATABASE_URL, or to the embedded database in DATA_DIR.
-import path from "node:path";
 import { ConfigError, getConfig } from "../lib/config";
 import { startEmbeddedPostgres } from "../lib/db/embedded-postgres";
 import { migrate } from "../lib/db/migrate";
@@ -9,7 +8,7 @@ async function main() {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
   try {
     const applied = await migrate(config.databaseUrl ?? embedded!.url);
-    const target = embedded ? `embedded database in ${path.join(config.dataDir, "pglite")}` : "DATABASE_URL";
+    const target = embedded ? `embedded database in ${embedded.clusterDir}` : "DATABASE_URL";
     console.log(applied.length > 0 ? `Applied to ${target}: ${applied.join(", ")}` : `${target} is up to date.`);
   } finally {
     await embedded?.stop();

@@ -27,9 +27,23 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/support/integration-global-setup.ts"],
-          // The embedded Postgres serves one session at a time; files take turns on it.
+          // Files share one database, and some inject faults into it (a trigger that refuses writes): they take
+          // turns.
           fileParallelism: false,
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // What the app survives (docs/reliability.md): crashes, bad input, faults, on real Postgres and real stores.
+        test: {
+          name: "reliability",
+          include: ["tests/reliability/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/support/integration-global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
           hookTimeout: 60_000,
         },
       },

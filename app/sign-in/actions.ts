@@ -3,8 +3,9 @@
 import { AuthError } from "next-auth";
 import { z } from "zod";
 import type { SignInState } from "@/components/auth/sign-in-form";
-import { signIn, signOut } from "@/lib/auth/auth";
+import { signIn, signOut, TooManyAttemptsError } from "@/lib/auth/auth";
 import { safeCallbackPath } from "@/lib/auth/callback-url";
+import { tooManyAttemptsMessage } from "@/lib/auth/sign-in-throttle";
 
 const signInSchema = z.object({
   email: z.string().trim().min(1, "Enter your email address.").max(320),
@@ -19,6 +20,7 @@ export async function signInWithPasswordAction(_previous: SignInState, formData:
     return { status: "idle" };
   } catch (error) {
     // signIn redirects by throwing; only Auth.js's own errors mean the sign-in failed.
+    if (error instanceof TooManyAttemptsError) return { status: "error", message: tooManyAttemptsMessage(error.retryAfterSeconds) };
     if (error instanceof AuthError) {
       return { status: "error", message: "That email and password do not match an account. Check them and try again." };
     }

@@ -2,8 +2,9 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth/sign-in-form";
 import { Alert } from "@/components/ui/alert";
-import { auth, enabledIdentityProviders } from "@/lib/auth/auth";
+import { enabledIdentityProviders } from "@/lib/auth/auth";
 import { safeCallbackPath } from "@/lib/auth/callback-url";
+import { currentMembership, isSignedIn } from "@/lib/auth/membership";
 import { getConfig } from "@/lib/config";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, demoOrganizationName } from "@/lib/auth/demo-accounts";
 import { signInWithPasswordAction, signInWithProviderAction } from "./actions";
@@ -12,36 +13,56 @@ export const metadata: Metadata = { title: "Sign in" };
 
 const ERRORS: Record<string, string> = {
   NotAMember: "Your account is not a member of any organisation here. Ask an admin to add you, then sign in again.",
+  EmailNotVerified:
+    "Your identity provider has not verified your email address. Verify it there (on GitHub: make a verified address your primary one), then sign in again.",
+  AccountMismatch:
+    "Your email address here is linked to a different account at this identity provider. Sign in with that account, or ask an admin for help.",
+  ProviderUnavailable: "Your identity provider could not be reached to confirm your email address. Try again in a moment.",
   AccessDenied: "You do not have access. Ask an admin of your organisation to add you.",
   Configuration: "Sign-in is misconfigured on this server. An operator must check the identity provider settings.",
 };
 
-type SignInPageProps = { searchParams: Promise<{ callbackUrl?: string; error?: string }> };
+// Auth.js's own credentials endpoint, posted to directly, lands here with ?error=CredentialsSignin&code=….
+const CREDENTIAL_CODES: Record<string, string> = {
+  too_many_attempts: "Too many attempts. Try again in a few minutes.",
+};
+
+type SignInPageProps = { searchParams: Promise<{ callbackUrl?: string | string[]; error?: string | string[]; code?: string | string[] }> };
+
+const errorMessage = (error: unknown, code: unknown): string | undefined => {
+  if (typeof error !== "string" || !error) return undefined;
+  if (error === "CredentialsSignin" && typeof code === "string" && Object.hasOwn(CREDENTIAL_CODES, code)) return CREDENTIAL_CODES[code];
+  return Object.hasOwn(ERRORS, error) ? ERRORS[error] : "Sign-in failed. Try again.";
+};
 
 export default async function SignInPage({ searchParams }: SignInPageProps) {
-  const { callbackUrl: requested, error } = await searchParams;
+  const { callbackUrl: requested, error, code } = await searchParams;
   const callbackUrl = safeCallbackPath(requested);
-  if ((await auth())?.user?.id) redirect(callbackUrl);
+  // Signed in already: on to the page asked for, or, without a membership, to the page that says so (sending them
+  // to the settings would send them straight back here).
+  if (await currentMembership()) redirect(callbackUrl);
+  if (await isSignedIn()) redirect("/not-a-member");
+  const message = errorMessage(error, code);
   const { demoMode } = getConfig().auth;
   const providers = enabledIdentityProviders();
 
   return (
     <main id="main" className="auth-page">
       <div className="card auth-card">
-        <div className="stack" style={{ gap: 8 }}>
+        <div className="stack stack--snug">
           <h1>Sign in to Gitar</h1>
           <p className="muted">Manage your organisation’s CI integrations.</p>
         </div>
-        {error ? (
+        {message ? (
           <Alert tone="error" role="alert">
-            <p>{ERRORS[error] ?? "Sign-in failed. Try again."}</p>
+            <p>{message}</p>
           </Alert>
         ) : null}
         {providers.map((provider) => (
           <form key={provider.id} action={signInWithProviderAction}>
             <input type="hidden" name="provider" value={provider.id} />
             <input type="hidden" name="callbackUrl" value={callbackUrl} />
-            <button type="submit" className="button button--secondary" style={{ width: "100%" }}>
+            <button type="submit" className="button button--secondary button--block">
               Continue with {provider.name}
             </button>
           </form>
@@ -54,7 +75,7 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
               <h2 id="demo-accounts-title" className="section-title">
                 Demo accounts
               </h2>
-              <p className="muted" style={{ marginBottom: 8 }}>
+              <p className="muted demo-accounts__intro">
                 Every demo account’s password is <code>{DEMO_PASSWORD}</code>.
               </p>
               <table>
@@ -79,11 +100,6 @@ export default async function SignInPage({ searchParams }: SignInPageProps) {
               </table>
             </section>
           </>
-        ) : null}
-        {!demoMode && providers.length === 0 ? (
-          <Alert tone="warning" title="No way to sign in is configured">
-            <p>An operator must configure an identity provider (see .env.example) or enable AUTH_DEMO.</p>
-          </Alert>
         ) : null}
       </div>
     </main>

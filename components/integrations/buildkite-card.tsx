@@ -1,19 +1,19 @@
-import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
-import type { BuildkiteCard as CardData } from "@/lib/integrations/buildkite/card";
-import { ConnectForm, type ConnectAction } from "./connect-form";
-import { ConnectionDetails } from "./connection-details";
+import type { BuildkiteCardData } from "@/lib/integrations/buildkite/presentation/card";
+import { ConnectionOverview } from "./connection-overview";
+import { ManageBuildkite, type BuildkiteActions } from "./manage-buildkite";
 import { SetupGuide } from "./setup-guide";
 import { StatusBadge } from "./status-badge";
 
 type BuildkiteCardProps = {
-  card: CardData;
+  card: BuildkiteCardData;
   /** Present only for admins: without it the card is read-only. */
-  connectAction?: ConnectAction;
+  actions?: BuildkiteActions;
   organizationName: string;
 };
 
-export function BuildkiteCard({ card, connectAction, organizationName }: BuildkiteCardProps) {
+export function BuildkiteCard({ card, actions, organizationName }: BuildkiteCardProps) {
+  const overview = card.state === "not_connected" ? null : <ConnectionOverview card={card} />;
   return (
     <Card labelledBy="buildkite-title">
       <div className="card__header">
@@ -31,41 +31,23 @@ export function BuildkiteCard({ card, connectAction, organizationName }: Buildki
         <StatusBadge state={card.state} />
       </div>
       <div className="card__body">
-        {card.state === "not_connected" ? (
-          connectAction ? (
-            <div className="two-col">
-              <SetupGuide />
-              <div>
-                <h3 className="section-title">Connect</h3>
-                <ConnectForm action={connectAction} />
-              </div>
-            </div>
-          ) : (
+        {actions ? (
+          <ManageBuildkite
+            actions={actions}
+            connected={card.state !== "not_connected"}
+            organizationName={organizationName}
+            buildkiteOrgName={card.state === "not_connected" ? null : card.details.buildkiteOrg.name}
+            currentLastFour={card.state === "not_connected" ? null : card.details.tokenLastFour}
+            setupGuide={<SetupGuide />}
+            overview={overview}
+          />
+        ) : (
+          (overview ?? (
             <p>
               Buildkite is not connected for {organizationName} yet. Only an admin can connect it: ask an admin of{" "}
               {organizationName}.
             </p>
-          )
-        ) : (
-          <>
-            {card.problem ? (
-              <Alert tone="warning" title="This connection needs attention">
-                <p>{card.problem}</p>
-              </Alert>
-            ) : null}
-            {card.warnings.map((warning) => (
-              <Alert tone="warning" key={warning}>
-                <p>{warning}</p>
-              </Alert>
-            ))}
-            <ConnectionDetails details={card.details} />
-            {card.state === "needs_attention" && connectAction ? (
-              <div>
-                <h3 className="section-title">Connect a new token</h3>
-                <ConnectForm action={connectAction} />
-              </div>
-            ) : null}
-          </>
+          ))
         )}
       </div>
     </Card>

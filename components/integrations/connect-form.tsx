@@ -1,45 +1,23 @@
 "use client";
 
-import { useActionState, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { SubmitButton } from "@/components/ui/submit-button";
-import { TextField } from "@/components/ui/text-field";
-import type { ConnectFormState } from "@/lib/integrations/buildkite/form-state";
+import { TokenField } from "./token-field";
+import { FailureAlert } from "./failure-alert";
+import type { ConnectFormState } from "@/lib/integrations/buildkite/presentation/form-state";
 
 const ERROR_ID = "buildkite-connect-error";
 
-export type ConnectAction = (previous: ConnectFormState, formData: FormData) => Promise<ConnectFormState>;
+type ConnectFormProps = { state: ConnectFormState; formAction: (formData: FormData) => void; pending: boolean };
 
 /** Paste a token, press Connect Buildkite; a second step appears when the token reaches several organisations. */
-export function ConnectForm({ action }: { action: ConnectAction }) {
-  const [state, formAction, pending] = useActionState<ConnectFormState, FormData>(action, { status: "idle" });
-  // Kept in state so a second step (choosing the organisation) or a retry does not make the admin paste it again.
-  const [token, setToken] = useState("");
-
+export function ConnectForm({ state, formAction, pending }: ConnectFormProps) {
   const tokenError = state.status === "invalid" && state.field === "token" ? state.message : undefined;
   const hasAlert = state.status === "error" || state.status === "refused";
 
   return (
     <form action={formAction} className="form" noValidate aria-busy={pending}>
-      <TextField
-        id="buildkite-token"
-        name="token"
-        type="password"
-        label="Buildkite API Token"
-        hint="Starts with bkua_. Stored encrypted; never shown again."
-        autoComplete="off"
-        spellCheck={false}
-        autoCapitalize="off"
-        // Ask password managers not to offer to save it: it is a machine credential, not the admin's password.
-        data-1p-ignore
-        data-lpignore="true"
-        mono
-        value={token}
-        onChange={(event) => setToken(event.target.value)}
-        error={tokenError}
-        describedBy={hasAlert ? [ERROR_ID] : []}
-        required
-      />
+      <TokenField id="buildkite-token" label="Buildkite API Token" error={tokenError} describedBy={hasAlert ? [ERROR_ID] : []} />
 
       {state.status === "choose_organization" ? (
         <fieldset
@@ -67,39 +45,7 @@ export function ConnectForm({ action }: { action: ConnectAction }) {
           <p>{state.message}</p>
         </Alert>
       ) : null}
-      {state.status === "refused" ? (
-        <Alert tone="error" id={ERROR_ID} role="alert">
-          <p>{state.message}</p>
-        </Alert>
-      ) : null}
-      {state.status === "error" ? (
-        <Alert tone="error" id={ERROR_ID} role="alert" title={state.title}>
-          <p>{state.message}</p>
-          {state.missingScopes ? (
-            <ul aria-label="Missing scopes">
-              {state.missingScopes.map((scope) => (
-                <li key={scope}>
-                  <code>{scope}</code>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          {state.newTokenUrl ? (
-            <p>
-              <a href={state.newTokenUrl} target="_blank" rel="noopener noreferrer">
-                Create a token with these scopes
-              </a>
-            </p>
-          ) : null}
-        </Alert>
-      ) : null}
-      {state.status === "connected" ? (
-        <Alert tone="success" role="status" title={`Connected to ${state.organizationName}`}>
-          {state.warnings.map((warning) => (
-            <p key={warning}>{warning}</p>
-          ))}
-        </Alert>
-      ) : null}
+      {state.status === "refused" || state.status === "error" ? <FailureAlert state={state} id={ERROR_ID} /> : null}
 
       <p className="visually-hidden" role="status">
         {pending ? "Checking the token with Buildkite…" : ""}

@@ -1,5 +1,5 @@
 import { formatDate, formatDateTime } from "@/lib/format";
-import type { ConnectionDetails as Details } from "@/lib/integrations/buildkite/card";
+import type { ConnectionDetails as Details } from "@/lib/integrations/buildkite/presentation/card";
 import { ScopeChecklist } from "./scope-checklist";
 
 export function ConnectionDetails({ details }: { details: Details }) {
@@ -35,19 +35,33 @@ export function ConnectionDetails({ details }: { details: Details }) {
           <dd>{details.tokenExpiresAt ? formatDate(details.tokenExpiresAt) : "Never expires"}</dd>
           <dt>Connected by</dt>
           <dd>
-            {details.connectedBy ? `${details.connectedBy.name} (${details.connectedBy.email})` : <span className="muted">A removed user</span>}
+            {details.connectedBy ?? <span className="muted">A removed user or API key</span>}
             <span className="muted"> on {formatDateTime(details.connectedAt)}</span>
           </dd>
+          {details.rotatedAt ? (
+            <>
+              <dt>Token replaced by</dt>
+              <dd>
+                {details.rotatedBy ?? <span className="muted">A removed user or API key</span>}
+                <span className="muted"> on {formatDateTime(details.rotatedAt)}</span>
+              </dd>
+            </>
+          ) : null}
           <dt>Last verified</dt>
           <dd>{formatDateTime(details.lastVerifiedAt)}</dd>
+          <dt>Next check</dt>
+          <dd>{formatDateTime(details.nextCheckAt)}</dd>
         </dl>
       </div>
       <div>
         <h3 className="section-title">Scopes</h3>
         <ScopeChecklist scopes={details.scopes} label="Scopes this token carries" />
         {details.extraScopes.length > 0 ? (
-          <p className="muted" style={{ marginTop: 12, fontSize: "0.9rem" }}>
-            Also granted: {details.extraScopes.map((scope) => <code key={scope} style={{ marginRight: 4 }}>{scope}</code>)}
+          <p className="muted extra-scopes">
+            Also granted:{" "}
+            {details.extraScopes.map((scope) => (
+              <code key={scope}>{scope}</code>
+            ))}
           </p>
         ) : null}
       </div>

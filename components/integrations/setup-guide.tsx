@@ -3,7 +3,7 @@ import { ScopeChecklist } from "./scope-checklist";
 
 export function SetupGuide() {
   return (
-    <div className="stack" style={{ gap: 20 }}>
+    <div className="stack stack--tight">
       <div>
         <h3 className="section-title">Before you connect</h3>
         <ol className="steps">

@@ -1,5 +1,5 @@
 import { Badge } from "@/components/ui/badge";
-import type { BuildkiteCard } from "@/lib/integrations/buildkite/card";
+import type { BuildkiteCardData } from "@/lib/integrations/buildkite/presentation/card";
 
 const LABELS = {
   not_connected: { tone: "neutral", text: "Not connected" },
@@ -7,7 +7,7 @@ const LABELS = {
   needs_attention: { tone: "warning", text: "Needs attention" },
 } as const;
 
-export function StatusBadge({ state }: { state: BuildkiteCard["state"] }) {
+export function StatusBadge({ state }: { state: BuildkiteCardData["state"] }) {
   const { tone, text } = LABELS[state];
   return <Badge tone={tone}>{text}</Badge>;
 }

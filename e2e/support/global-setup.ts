@@ -1,7 +1,6 @@
 // Starts everything the browser tests drive: a fresh database, the Buildkite and Secrets Manager stand-ins on
 // real ports, and the app itself through the same start script `npm start` uses (production build, next start).
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +8,8 @@ import { registerFixtures } from "../../tests/support/buildkite-fixtures";
 import { startBuildkiteStandIn } from "../../tests/support/buildkite-stand-in";
 import { STAND_IN_CREDENTIALS, startSecretsManagerStandIn } from "../../tests/support/secrets-manager-stand-in";
 import { provisionTestDatabase } from "../../tests/support/test-database";
-import { e2eBackend, e2eBaseUrl, e2ePort } from "./environment";
+import { startApp } from "./app-process";
+import { e2eBackend, e2ePort } from "./environment";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -29,13 +29,16 @@ export default async function globalSetup() {
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
-    ...(database.kind === "embedded" ? { DATABASE_POOL_SIZE: "1" } : {}),
     BUILDKITE_API_URL: buildkite.url,
     BUILDKITE_TIMEOUT_MS: "2500",
     BUILDKITE_CONNECT_TIMEOUT_MS: "1000",
     SECRETS_BACKEND: e2eBackend,
     SECRETS_TIMEOUT_MS: "2000",
+    // With a database of its own (DATABASE_URL), the local store must be given its key.
+    ...(e2eBackend === "local" ? { SECRETS_ENCRYPTION_KEY: randomBytes(32).toString("base64") } : {}),
     AUTH_DEMO: "true",
+    // The notifications spec's receiver listens on 127.0.0.1: without this the SSRF guard (rightly) refuses it.
+    WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "true",
     NEXT_TELEMETRY_DISABLED: "1",
     ...(e2eBackend === "aws"
       ? {
@@ -52,16 +55,9 @@ export default async function globalSetup() {
     delete env[name];
   }
 
-  const log = createWriteStream(logFile);
-  const app = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  app.stdout!.pipe(log);
-  app.stderr!.pipe(log);
-  await waitForApp(app, logFile);
+  const app = await startApp(env, logFile);
+  // For tests that start a second instance beside this one (same database, secret store, data directory and build).
+  process.env.E2E_APP_ENV = JSON.stringify(env);
 
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_BUILDKITE_URL = buildkite.url;
@@ -70,36 +66,10 @@ export default async function globalSetup() {
   process.env.E2E_DATA_DIR = dataDir;
 
   return async () => {
-    await stopProcessGroup(app);
-    log.end();
+    await app.stop();
     await buildkite.close();
     await secretsManager.close();
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
   };
-}
-
-async function waitForApp(app: ChildProcess, logFile: string) {
-  // The first run builds the app, which takes a minute or two on a small machine.
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    if (app.exitCode !== null) throw new Error(`The app exited with code ${app.exitCode}; see ${logFile}`);
-    try {
-      const response = await fetch(`${e2eBaseUrl}/sign-in`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`The app did not start within 5 minutes; see ${logFile}`);
-}
-
-async function stopProcessGroup(child: ChildProcess) {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(-child.pid, "SIGTERM");
-  const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

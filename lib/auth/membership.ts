@@ -1,5 +1,6 @@
 import "server-only";
 
+import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getDb } from "@/lib/db/client";
 import { auth } from "./auth";
@@ -17,45 +18,77 @@ export type Membership = {
   role: Role;
 };
 
+const MEMBERSHIP_FIELDS = {
+  role: true,
+  user: { select: { id: true, email: true, name: true } },
+  organization: { select: { id: true, name: true } },
+} as const;
+
+type MembershipRow = {
+  role: Role;
+  user: { id: string; email: string; name: string };
+  organization: { id: string; name: string };
+};
+
+const toMembership = (row: MembershipRow): Membership => ({
+  userId: row.user.id,
+  email: row.user.email,
+  name: row.user.name,
+  organizationId: row.organization.id,
+  organizationName: row.organization.name,
+  role: row.role,
+});
+
+async function signedInUserId(): Promise<string | null> {
+  return (await auth())?.user?.id ?? null;
+}
+
 // Cached per request: the settings layout and the page both ask, and one session read and one query answer both.
 export const currentMembership = cache(async (): Promise<Membership | null> => {
-  const session = await auth();
-  const userId = session?.user?.id;
+  const userId = await signedInUserId();
   if (!userId) return null;
   // One organisation per person for now: the oldest membership is the current one.
-  const membership = await getDb().membership.findFirst({
-    where: { userId },
-    orderBy: { createdAt: "asc" },
-    select: {
-      role: true,
-      user: { select: { id: true, email: true, name: true } },
-      organization: { select: { id: true, name: true } },
-    },
-  });
-  if (!membership) return null;
-  return {
-    userId: membership.user.id,
-    email: membership.user.email,
-    name: membership.user.name,
-    organizationId: membership.organization.id,
-    organizationName: membership.organization.name,
-    role: membership.role,
-  };
+  const row = await getDb().membership.findFirst({ where: { userId }, orderBy: { createdAt: "asc" }, select: MEMBERSHIP_FIELDS });
+  return row ? toMembership(row) : null;
 });
+
+/** A settings page's membership; without one, to sign-in, and back to `path` afterwards. */
+export async function membershipOrSignIn(path: `/settings/${string}`): Promise<Membership> {
+  const membership = await currentMembership();
+  if (!membership) redirect(`/sign-in?callbackUrl=${path}`);
+  return membership;
+}
+
+/** The signed-in person's membership of one given organisation (the API names it in the path), or null. */
+export async function membershipIn(organizationId: string): Promise<Membership | null> {
+  const userId = await signedInUserId();
+  if (!userId) return null;
+  const row = await getDb().membership.findUnique({ where: { userId_organizationId: { userId, organizationId } }, select: MEMBERSHIP_FIELDS });
+  return row ? toMembership(row) : null;
+}
+
+/** Whether anyone is signed in, for telling "sign in" (401) from "not yours" (404). */
+export async function isSignedIn(): Promise<boolean> {
+  return Boolean(await signedInUserId());
+}
 
 export type AdminCheck =
   | { ok: true; membership: Membership }
-  | { ok: false; reason: "signed_out" | "not_admin"; message: string };
+  | { ok: false; reason: "signed_out"; message: string }
+  /** The membership is given so the refusal can be audited in that organisation. */
+  | { ok: false; reason: "not_admin"; message: string; membership: Membership };
 
 /** The check every state-changing server action makes first: a server action is a public POST endpoint. */
-export async function requireAdmin(): Promise<AdminCheck> {
+/** `needsAdminTo` finishes "Only admins of <organisation> can …" for a member who is refused. */
+export async function requireAdmin(needsAdminTo = "change integrations"): Promise<AdminCheck> {
   const membership = await currentMembership();
   if (!membership) return { ok: false, reason: "signed_out", message: "Your session has ended. Sign in again to continue." };
   if (membership.role !== "admin") {
     return {
       ok: false,
       reason: "not_admin",
-      message: `Only admins of ${membership.organizationName} can change integrations. Ask an admin to do this.`,
+      message: `Only admins of ${membership.organizationName} can ${needsAdminTo}. Ask an admin to do this.`,
+      membership,
     };
   }
   return { ok: true, membership };

@@ -1,28 +1,32 @@
 import "server-only";
 
-import { getDb } from "@/lib/db/client";
+import { getDb, type Database } from "@/lib/db/client";
+import { log } from "@/lib/log";
 import { normaliseEmail } from "./email";
-import { verifyPassword } from "./password";
+import { hashPassword, needsRehash, UNUSABLE_HASH, verifyPassword } from "./password";
 
 export type SignedInUser = { id: string; email: string; name: string };
 
-/** Demo sign-in: the user with this email and password, or null. */
-export async function findUserByPassword(email: string, password: string): Promise<SignedInUser | null> {
-  const user = await getDb().user.findUnique({
+/**
+ * Demo sign-in: the user with this email and password, or null. A hash made with older scrypt parameters is
+ * replaced by one with today's while the password is at hand (only if nobody changed it meanwhile).
+ */
+export async function findUserByPassword(email: string, password: string, db: Database = getDb()): Promise<SignedInUser | null> {
+  const user = await db.user.findUnique({
     where: { email: normaliseEmail(email) },
     select: { id: true, email: true, name: true, passwordHash: true },
   });
   // Hash anyway when the user is unknown, so response time does not reveal which emails exist.
-  const hash = user?.passwordHash ?? "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  const valid = await verifyPassword(password, hash);
-  return user && user.passwordHash && valid ? { id: user.id, email: user.email, name: user.name } : null;
-}
-
-/** Identity-provider sign-in: only people who already belong to an organisation here may enter. */
-export async function findMemberByEmail(email: string): Promise<SignedInUser | null> {
-  const user = await getDb().user.findFirst({
-    where: { email: normaliseEmail(email), memberships: { some: {} } },
-    select: { id: true, email: true, name: true },
-  });
-  return user;
+  const valid = await verifyPassword(password, user?.passwordHash ?? UNUSABLE_HASH);
+  if (!user?.passwordHash || !valid) return null;
+  if (needsRehash(user.passwordHash)) {
+    try {
+      const passwordHash = await hashPassword(password);
+      await db.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+    } catch (error) {
+      // The sign-in stands; the next one tries again.
+      log.warn("auth.password.rehash_failed", { userId: user.id }, error);
+    }
+  }
+  return { id: user.id, email: user.email, name: user.name };
 }

@@ -1,3 +1,5 @@
+import { exhaustedWindowReset, type RateLimitInfo } from "./rate-limit";
+
 /**
  * Every way a call to Buildkite can fail, as one error type the rest of the app can switch on. Messages are for
  * logs: short, and they never contain the token (nothing here is ever given it).
@@ -6,6 +8,8 @@
 export type BuildkiteErrorCode =
   | "unauthorized"
   | "forbidden"
+  /** 404: the token cannot reach that organisation, pipeline, build or job (or it does not exist). */
+  | "not_found"
   | "rate_limited"
   | "unavailable"
   | "timeout"
@@ -19,12 +23,22 @@ export type BuildkiteErrorDetails = {
   missingScope?: string;
   /** rate_limited: seconds until Buildkite's rate-limit window resets. */
   retryAfterSeconds?: number;
-  /** unreachable / timeout / unexpected_response: a short non-secret reason such as "connection refused". */
+  /** unreachable / timeout / unexpected_response / not_found: a short non-secret reason such as "connection refused". */
   reason?: string;
   cause?: unknown;
 };
 
+// Next bundles server code once per layer (pages and server actions; route handlers), so this class can exist twice
+// in one process, and the client that throws it is shared between them (getBuildkiteClient keeps it on globalThis).
+// A process-wide brand lets `instanceof` recognise an error made by either copy.
+const BUILDKITE_ERROR: unique symbol = Symbol.for("gitar.BuildkiteError") as never;
+
 export class BuildkiteError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { [BUILDKITE_ERROR]?: unknown })[BUILDKITE_ERROR] === true;
+  }
+
+  readonly [BUILDKITE_ERROR] = true;
   readonly code: BuildkiteErrorCode;
   readonly status: number | undefined;
   readonly missingScope: string | undefined;
@@ -59,13 +73,30 @@ export function missingScopeFrom(body: unknown): string | undefined {
 /** Seconds to wait after a 429: the RateLimit-Reset header, else the body's `reset`, else a minute. */
 export function retryAfterSecondsFrom(resetHeader: string | undefined, body: unknown): number {
   const fromHeader = resetHeader === undefined ? undefined : positiveSeconds(Number(resetHeader.trim()));
-  if (fromHeader !== undefined) return fromHeader;
-  const reset = body !== null && typeof body === "object" ? (body as { reset?: unknown }).reset : undefined;
-  return positiveSeconds(typeof reset === "number" ? reset : Number.NaN) ?? DEFAULT_RETRY_AFTER_SECONDS;
+  return fromHeader ?? resetFromBody(body) ?? DEFAULT_RETRY_AFTER_SECONDS;
 }
 
-/** Builds the error for a non-2xx answer (after any retry). */
-export function errorForStatus(status: number, body: unknown, rateLimitReset: string | undefined): BuildkiteError {
+/**
+ * Seconds to wait after a 429, from everything the answer says: the reset of the window that is used up (user or
+ * organisation), else the body's `reset` (which names the exceeded limit), else the longer of the two reset headers,
+ * else a minute.
+ */
+export function retryAfterSecondsFor(rateLimit: RateLimitInfo, body: unknown): number {
+  const exhausted = exhaustedWindowReset(rateLimit);
+  if (exhausted !== undefined) return positiveSeconds(exhausted) ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const fromBody = resetFromBody(body);
+  if (fromBody !== undefined) return fromBody;
+  const resets = [rateLimit.resetSeconds, rateLimit.user?.resetSeconds]
+    .map((value) => (value == null ? undefined : positiveSeconds(value)))
+    .filter((value): value is number => value !== undefined);
+  return resets.length > 0 ? Math.max(...resets) : DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/**
+ * Builds the error for a non-2xx answer (after any retry). The third argument is the parsed rate-limit headers, or
+ * (the older form) the raw RateLimit-Reset header.
+ */
+export function errorForStatus(status: number, body: unknown, rateLimit: RateLimitInfo | string | undefined): BuildkiteError {
   if (status === 401) return new BuildkiteError("unauthorized", "Buildkite rejected the token (401)", { status });
   if (status === 403) {
     const missingScope = missingScopeFrom(body);
@@ -75,8 +106,17 @@ export function errorForStatus(status: number, body: unknown, rateLimitReset: st
       { status, missingScope },
     );
   }
+  if (status === 404) {
+    return new BuildkiteError("not_found", "Buildkite found nothing there that this token can reach (404)", {
+      status,
+      reason: "not found",
+    });
+  }
   if (status === 429) {
-    const retryAfterSeconds = retryAfterSecondsFrom(rateLimitReset, body);
+    const retryAfterSeconds =
+      typeof rateLimit === "object"
+        ? retryAfterSecondsFor(rateLimit, body)
+        : retryAfterSecondsFrom(rateLimit, body);
     return new BuildkiteError("rate_limited", `Buildkite rate limit reached; resets in ${retryAfterSeconds}s (429)`, {
       status,
       retryAfterSeconds,
@@ -89,6 +129,11 @@ export function errorForStatus(status: number, body: unknown, rateLimitReset: st
     status,
     reason: `status ${status}`,
   });
+}
+
+function resetFromBody(body: unknown): number | undefined {
+  const reset = body !== null && typeof body === "object" ? (body as { reset?: unknown }).reset : undefined;
+  return positiveSeconds(typeof reset === "number" ? reset : Number.NaN);
 }
 
 function messageOf(body: unknown): string | undefined {

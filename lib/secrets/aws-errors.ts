@@ -1,12 +1,13 @@
 import "server-only";
 
-import { SecretStoreError } from "./store";
+import { deadlineReached, SecretStoreError } from "./store";
 
 export type Operation =
   | "CreateSecret"
   | "DeleteSecret"
   | "DescribeSecret"
   | "GetSecretValue"
+  | "ListSecrets"
   | "PutSecretValue"
   | "RestoreSecret"
   | "UpdateSecretVersionStage";
@@ -82,6 +83,7 @@ export function toSecretStoreError(
   if (!isServiceError && code && networkCodes.has(code)) {
     return new SecretStoreError("unavailable", `Could not reach Secrets Manager for ${operation} (${code})`, details);
   }
+  if (name === "AbortError") return deadlineReached(`Secrets Manager's ${operation}`);
   if ((name && timeoutNames.has(name)) || code === "ETIMEDOUT") {
     return new SecretStoreError("timeout", `Secrets Manager did not answer ${operation} within ${context.timeoutMs} ms`, details);
   }

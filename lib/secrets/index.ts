@@ -10,9 +10,19 @@ export { SecretStoreError, secretName, type SecretRef, type SecretStore, type Se
 export function createSecretStore(config: AppConfig["secrets"], dataDir: string): SecretStore {
   switch (config.backend) {
     case "aws":
-      return createAwsSecretStore({ prefix: config.prefix, kmsKeyId: config.kmsKeyId, timeoutMs: config.timeoutMs });
+      return createAwsSecretStore({
+        prefix: config.prefix,
+        kmsKeyId: config.kmsKeyId,
+        timeoutMs: config.timeoutMs,
+        recoveryDays: config.recoveryDays,
+      });
     case "local":
-      return createLocalSecretStore({ dataDir, prefix: config.prefix, encryptionKey: config.encryptionKey });
+      return createLocalSecretStore({
+        dataDir,
+        prefix: config.prefix,
+        encryptionKey: config.encryptionKey,
+        recoveryDays: config.recoveryDays,
+      });
   }
 }
 

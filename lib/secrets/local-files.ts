@@ -2,7 +2,7 @@ import "server-only";
 
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { temporaryBeside, writeNewPrivateFile } from "@/lib/runtime/private-files";
+import { syncDirectory, temporaryBeside, writeNewPrivateFile } from "@/lib/runtime/private-files";
 import { SecretStoreError } from "./store";
 
 // File-system steps of the local secret store, each failing as a SecretStoreError that says what to check.
@@ -18,6 +18,20 @@ export async function writeFileAtomically(file: string, content: string): Promis
     await rm(temporary, { force: true });
     throw error;
   }
+  await fsStep("flush the secrets directory", () => syncDirectory(path.dirname(file)));
+}
+
+/** Moves a file and flushes both directories, so the move survives a crash as a whole (the name is in one place). */
+export async function moveDurably(from: string, to: string): Promise<void> {
+  await rename(from, to);
+  await syncDirectory(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) await syncDirectory(path.dirname(from));
+}
+
+/** Removes a file and flushes its directory. */
+export async function removeDurably(file: string): Promise<void> {
+  await rm(file, { force: true });
+  await syncDirectory(path.dirname(file));
 }
 
 const fileLocks = new Map<string, Promise<void>>();

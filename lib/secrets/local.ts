@@ -1,21 +1,39 @@
 import "server-only";
 
-import { readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { decrypt, encrypt, FORMAT, sameSecret, versionSchema } from "./local-cipher";
-import { errnoCode, fsError, fsStep, withFileLock, writeFileAtomically } from "./local-files";
+import { errnoCode, fsError, fsStep, moveDurably, removeDurably, withFileLock, writeFileAtomically } from "./local-files";
 import { readOrCreateKeyFile } from "./local-key";
-import { assertOrganizationId, assertPrefix, assertWriteInput, secretName, SecretStoreError, type SecretRef, type SecretStore } from "./store";
+import {
+  assertOrganizationId,
+  assertPrefix,
+  deadlineReached,
+  assertWriteInput,
+  organizationOfSecretName,
+  RECOVERY_DAYS,
+  secretName,
+  SecretStoreError,
+  type SecretRef,
+  type SecretStore,
+  type StoredSecret,
+} from "./store";
 
 export type LocalSecretStoreOptions = {
   dataDir: string;
   prefix: string;
   /** 32 bytes. Without it the key lives in `${dataDir}/secrets/encryption.key`, generated on first use. */
   encryptionKey?: Buffer | undefined;
+  /** Days a deleted secret is kept aside (in `secrets/.deleted/`) before `purgeDeleted` removes it. */
+  recoveryDays?: number;
 };
 
 const REF_PREFIX = "local:";
+const DAY_MS = 24 * 60 * 60 * 1000;
+const SECRET_FILE = "buildkite-api-token.json";
+// `<organisation id>@<epoch ms>.json`: what was deleted, and when, readable without opening the file.
+const DELETED_FILE = /^([A-Za-z0-9][A-Za-z0-9_-]{0,127})@(\d{13})\.json$/;
 
 const secretFileSchema = z.object({
   format: z.literal(FORMAT),
@@ -34,7 +52,9 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
   assertPrefix(options.prefix);
   const { prefix } = options;
   const secretsDir = path.join(path.resolve(options.dataDir), "secrets");
+  const deletedDir = path.join(secretsDir, ".deleted");
   const keyFile = path.join(secretsDir, "encryption.key");
+  const recoveryDays = options.recoveryDays ?? RECOVERY_DAYS.default;
   let key: Promise<Buffer> | undefined;
 
   function loadKey(): Promise<Buffer> {
@@ -58,10 +78,28 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
     return file;
   }
 
+  /** Moves the newest set-aside copy of the secret that still holds `version` back into place. */
+  async function bringBackDeleted(organizationId: string, name: string, version: string, file: string): Promise<boolean> {
+    const candidates = (await entriesOf(deletedDir))
+      .filter((entry) => DELETED_FILE.exec(entry)?.[1] === organizationId)
+      .sort()
+      .reverse();
+    for (const entry of candidates) {
+      const aside = path.join(deletedDir, entry);
+      const stored = await readSecretFile(aside, name).catch(() => null);
+      if (stored && (stored.current.id === version || stored.previous?.id === version)) {
+        await fsStep("restore a deleted secret", () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }));
+        await fsStep("restore a deleted secret", () => moveDurably(aside, file));
+        return true;
+      }
+    }
+    return false;
+  }
+
   const store: SecretStore = {
     backend: "local",
 
-    async writeBuildkiteToken(organizationId, token, { requestToken }) {
+    async write(organizationId, token, { requestToken }) {
       const name = secretName(prefix, organizationId);
       assertWriteInput(token, requestToken);
       const secretKey = await loadKey();
@@ -74,7 +112,7 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
         } catch (error) {
           if (!(error instanceof SecretStoreError && error.code === "corrupt")) throw error;
           // A damaged file must not block reconnecting (the way to repair it); keep it aside for whoever investigates.
-          await fsStep("set aside a damaged secret file", () => rename(file, `${file}.corrupt-${Date.now()}`));
+          await fsStep("set aside a damaged secret file", () => moveDurably(file, `${file}.corrupt-${Date.now()}`));
           existing = null;
         }
 
@@ -95,8 +133,11 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
       });
     },
 
-    async read(ref) {
+    async read(organizationId, ref) {
       const name = nameFromRef(ref);
+      if (name !== secretName(prefix, organizationId)) {
+        throw new SecretStoreError("misconfigured", "This secret reference is not this organization's secret");
+      }
       const secretKey = await loadKey();
       const stored = await readSecretFile(fileFor(name), name);
       const version = [stored?.current, stored?.previous].find((candidate) => candidate?.id === ref.version);
@@ -104,11 +145,11 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
       return decrypt(secretKey, name, version);
     },
 
-    async rollback(organizationId, written, previous) {
+    async undoWrite(organizationId, written, previous) {
       assertOrganizationId(organizationId);
       const name = secretName(prefix, organizationId);
       if (written.ref !== REF_PREFIX + name) {
-        throw new TypeError("rollback was given a secret reference that does not belong to this organization");
+        throw new TypeError("undoWrite was given a secret reference that does not belong to this organization");
       }
       const file = fileFor(name);
 
@@ -125,7 +166,7 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
         if (previous && previous.ref === written.ref) {
           throw new SecretStoreError("not_found", "The previous secret version is no longer in the local secret store");
         }
-        await fsStep("remove a secret file", () => rm(file, { force: true }));
+        await fsStep("remove a secret file", () => removeDurably(file));
       });
     },
 
@@ -133,10 +174,88 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
       const name = secretName(prefix, organizationId);
       const stored = await readSecretFile(fileFor(name), name).catch(() => null);
       if (!stored || stored.current.requestToken !== requestToken) return;
-      await store.rollback(organizationId, { ref: REF_PREFIX + name, version: stored.current.id }, previous);
+      await store.undoWrite(organizationId, { ref: REF_PREFIX + name, version: stored.current.id }, previous);
     },
+
+    async deleteSecret(organizationId, ref) {
+      assertOrganizationId(organizationId);
+      const name = secretName(prefix, organizationId);
+      if (ref !== REF_PREFIX + name) throw new TypeError("deleteSecret was given a secret reference that does not belong to this organization");
+      const file = fileFor(name);
+      await withFileLock(file, async () => {
+        await fsStep("create the deleted-secrets directory", () => mkdir(deletedDir, { recursive: true, mode: 0o700 }));
+        try {
+          await moveDurably(file, path.join(deletedDir, `${organizationId}@${Date.now()}.json`));
+        } catch (error) {
+          if (errnoCode(error) === "ENOENT") return;
+          throw fsError("set a deleted secret aside", error);
+        }
+      });
+    },
+
+    async restoreCurrent(organizationId, recorded) {
+      assertOrganizationId(organizationId);
+      const name = secretName(prefix, organizationId);
+      if (recorded.ref !== REF_PREFIX + name) {
+        throw new SecretStoreError("misconfigured", "The record points at a secret this local store did not write; SECRETS_BACKEND or SECRETS_PREFIX was changed since");
+      }
+      const file = fileFor(name);
+      return withFileLock(file, async () => {
+        let restored = false;
+        let stored = await readSecretFile(file, name);
+        if (!stored) {
+          // Deleted behind the record's back, and still set aside: bring it back.
+          restored = await bringBackDeleted(organizationId, name, recorded.version, file);
+          stored = restored ? await readSecretFile(file, name) : null;
+        }
+        if (stored?.current.id === recorded.version) return restored ? ("restored" as const) : ("current" as const);
+        if (!stored || stored.previous?.id !== recorded.version) {
+          throw new SecretStoreError("not_found", "The recorded secret version is no longer in the local secret store");
+        }
+        // The current version was never recorded (its writer died before committing): it goes.
+        const next: SecretFile = { ...stored, current: stored.previous, previous: null };
+        await writeFileAtomically(file, `${JSON.stringify(next, null, 2)}\n`);
+        return "restored" as const;
+      });
+    },
+
+    async list() {
+      const root = path.join(secretsDir, ...prefix.split("/"));
+      const found: StoredSecret[] = [];
+      for (const organizationId of await entriesOf(root)) {
+        const name = `${prefix}/${organizationId}/${SECRET_FILE.replace(/\.json$/, "")}`;
+        if (organizationOfSecretName(prefix, name) !== organizationId) continue;
+        if ((await entriesOf(path.join(root, organizationId))).includes(SECRET_FILE)) {
+          found.push({ organizationId, ref: REF_PREFIX + name, deleted: false });
+        }
+      }
+      return found;
+    },
+
+    async purgeDeleted(now = new Date()) {
+      let purged = 0;
+      for (const entry of await entriesOf(deletedDir)) {
+        const deletedAt = Number(DELETED_FILE.exec(entry)?.[2]);
+        if (!Number.isFinite(deletedAt) || now.getTime() - deletedAt < recoveryDays * DAY_MS) continue;
+        await fsStep("purge a deleted secret", () => removeDurably(path.join(deletedDir, entry)));
+        purged += 1;
+      }
+      return purged;
+    },
+
+    withSignal: (signal) => checkingSignal(store, signal),
   };
   return store;
+}
+
+async function entriesOf(directory: string): Promise<string[]> {
+  try {
+    return await readdir(directory);
+  } catch (error) {
+    // Missing, or a stray file where a directory would be: nothing of ours is in there.
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return [];
+    throw fsError("list the secrets directory", error);
+  }
 }
 
 function nameFromRef(ref: SecretRef): string {
@@ -168,3 +287,27 @@ async function readSecretFile(file: string, name: string): Promise<SecretFile | 
   return parsed.data;
 }
 
+/**
+ * File steps take milliseconds, so a deadline is honoured at the start of each call; a call under way finishes
+ * (stopping between a file write and its rename would only leave a temporary file behind).
+ */
+function checkingSignal(store: SecretStore, signal: AbortSignal): SecretStore {
+  const guard =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (signal.aborted) throw deadlineReached("the local secret store");
+      return call(...args);
+    };
+  return {
+    backend: store.backend,
+    write: guard(store.write),
+    read: guard(store.read),
+    undoWrite: guard(store.undoWrite),
+    abandonWrite: guard(store.abandonWrite),
+    deleteSecret: guard(store.deleteSecret),
+    restoreCurrent: guard(store.restoreCurrent),
+    list: guard(store.list),
+    purgeDeleted: guard(store.purgeDeleted),
+    withSignal: (next) => checkingSignal(store, next),
+  };
+}

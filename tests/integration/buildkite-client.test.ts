@@ -386,9 +386,13 @@ describe("the stand-in itself", () => {
       headers: { authorization: `Bearer ${BUILDKITE_TOKENS.rateLimited}` },
     });
     expect(response.status).toBe(429);
-    expect(response.headers.get("ratelimit-reset")).toBe("42");
-    expect(response.headers.get("ratelimit-remaining")).toBe("0");
-    expect(response.headers.get("ratelimit-scope")).toBe("rest_user");
+    // Both documented sets: the organisation's (scope rest) and the user's (rest_user), which is the one used up.
+    expect(response.headers.get("ratelimit-scope")).toBe("rest");
+    expect(response.headers.get("ratelimit-limit")).toBe("200");
+    expect(response.headers.get("ratelimit-user-scope")).toBe("rest_user");
+    expect(response.headers.get("ratelimit-user-limit")).toBe("50");
+    expect(response.headers.get("ratelimit-user-remaining")).toBe("0");
+    expect(response.headers.get("ratelimit-user-reset")).toBe("42");
     expect(await response.json()).toEqual({
       message: "You have exceeded your API rate limit. Please wait 42 seconds before making more requests.",
       scope: "rest_user",
@@ -424,9 +428,8 @@ describe("the stand-in itself", () => {
       () => "dropped",
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = performance.now();
+    // The request hangs forever: a close that waited for it would never end (and the test's own timeout would say so).
     await separate.close();
-    expect(performance.now() - started).toBeLessThan(500);
     expect(await pending).toBe("dropped");
   });
 

@@ -1,29 +1,26 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { inspect } from "node:util";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { personActor } from "@/lib/audit/actor";
 import { createBuildkiteClient, type BuildkiteClient } from "@/lib/buildkite/client";
-import type { Database } from "@/lib/db/client";
 import { connectBuildkite, type ConnectResult } from "@/lib/integrations/buildkite/connect";
-import type { ConnectFailure } from "@/lib/integrations/buildkite/outcomes";
-import { createAwsSecretStore } from "@/lib/secrets/aws";
-import { createLocalSecretStore } from "@/lib/secrets/local";
-import { secretName, type SecretRef, type SecretStore, type SecretStoreErrorCode } from "@/lib/secrets/store";
+import type { ConnectionFailure } from "@/lib/integrations/buildkite/failures";
+import type { SecretRef, SecretStore } from "@/lib/secrets/store";
+import { ACME_ORGANIZATION, BUILDKITE_FIXTURES, BUILDKITE_TOKENS, FIXTURE_OWNER, SEVERAL_ORGANIZATIONS } from "../support/buildkite-fixtures";
+import type { BuildkiteScenario } from "../support/buildkite-stand-in";
+import { setUpIntegrationHarness } from "../support/integration-harness";
+import { awsBackend, freshBackendPerTest, localBackend } from "../support/secret-backends";
 import {
-  ACME_ORGANIZATION,
-  BUILDKITE_FIXTURES,
-  BUILDKITE_TOKENS,
-  FIXTURE_OWNER,
-  registerFixtures,
-  SEVERAL_ORGANIZATIONS,
-} from "../support/buildkite-fixtures";
-import { startBuildkiteStandIn, type BuildkiteScenario, type BuildkiteStandIn, type OkScenario } from "../support/buildkite-stand-in";
-import { connectTestDb } from "../support/db";
-import { startSecretsManagerStandIn, STAND_IN_CREDENTIALS, type Fault, type SecretsManagerStandIn } from "../support/secrets-manager-stand-in";
+  auditOf as auditRows,
+  connectionsOf as connectionRows,
+  createTenant as newTenant,
+  dumpedRows as allRows,
+  freshToken as newToken,
+  refuseConnectionWrites as refuseWrites,
+  type Tenant,
+} from "../support/tenants";
 
 /**
  * The connect use case end to end against real parts: the real Buildkite client against the Buildkite stand-in on
@@ -32,10 +29,6 @@ import { startSecretsManagerStandIn, STAND_IN_CREDENTIALS, type Fault, type Secr
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const AWS_PREFIX = "gitar-test";
-const LOCAL_PREFIX = "gitar";
-const KMS_KEY_ID = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const SECRETS_TIMEOUT_MS = 1500;
 const SORTED_REQUIRED_SCOPES = [
   "read_artifacts",
   "read_build_logs",
@@ -49,217 +42,13 @@ const SORTED_REQUIRED_SCOPES = [
 ];
 const REQUIRED_IN_BUILDKITE_ORDER = BUILDKITE_FIXTURES.good.kind === "ok" ? [...BUILDKITE_FIXTURES.good.scopes] : [];
 
-let db: Database;
-let buildkite: BuildkiteStandIn;
-let secretsManager: SecretsManagerStandIn;
-let client: BuildkiteClient;
-
-beforeAll(async () => {
-  db = connectTestDb();
-  buildkite = await startBuildkiteStandIn();
-  registerFixtures(buildkite);
-  secretsManager = await startSecretsManagerStandIn();
-  client = createBuildkiteClient({ baseUrl: buildkite.url, connectTimeoutMs: 1000, timeoutMs: 1500 });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await buildkite?.close();
-  await secretsManager?.close();
-  await db?.$disconnect();
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Secret backends: the same tests run against each, through what each one really keeps.
-
-type SecretState = {
-  /** The version the backend serves as current (AWSCURRENT / the file's `current`), if the secret exists. */
-  current: string | undefined;
-  /** aws: scheduled for deletion; local: never (a rolled-back first write removes the file). */
-  deleted: boolean;
-};
-
-type WriteFault = { label: string; reason: SecretStoreErrorCode; arm(): Promise<SecretStore>; mayLandLate?: boolean };
-
-type Backend = {
-  name: "local" | "aws";
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  store(): SecretStore;
-  expectedRef(organizationId: string): string | RegExp;
-  /** null when the backend holds nothing at all for the organisation. */
-  state(organizationId: string): Promise<SecretState | null>;
-  /** How many separate secrets (aws: names in the stand-in; local: files) the organisation has. */
-  secretCount(organizationId: string): Promise<number>;
-  /** Asserts nothing was written for the organisation (beyond what `state` shows, e.g. requests that were made). */
-  expectNothingWritten(organizationId: string): Promise<void>;
-  /** Ways to make the next secret write fail; `previous` says whether a connection already exists. */
-  writeFaults(previous: boolean): WriteFault[];
-  /** aws only: make the read-back after a successful write fail. */
-  breakReadBack?: () => { reason: SecretStoreErrorCode; repair(): void };
-};
-
-function localBackend(): Backend {
-  let dataDir: string;
-  let encryptionKey: Buffer;
-  let store: SecretStore;
-  const secretsDir = () => path.join(dataDir, "secrets");
-  const fileFor = (organizationId: string) => path.join(secretsDir(), `${secretName(LOCAL_PREFIX, organizationId)}.json`);
-  const orgDir = (organizationId: string) => path.dirname(fileFor(organizationId));
-
-  async function state(organizationId: string): Promise<SecretState | null> {
-    let text: string;
-    try {
-      text = await readFile(fileFor(organizationId), "utf8");
-    } catch (error) {
-      if ((error as { code?: string }).code === "ENOENT") return null;
-      throw error;
-    }
-    const stored = JSON.parse(text) as { current: { id: string } };
-    return { current: stored.current.id, deleted: false };
-  }
-
-  async function filesOf(organizationId: string): Promise<string[]> {
-    try {
-      return await readdir(orgDir(organizationId));
-    } catch (error) {
-      if ((error as { code?: string }).code === "ENOENT") return [];
-      throw error;
-    }
-  }
-
-  return {
-    name: "local",
-    async setUp() {
-      dataDir = await mkdtemp(path.join(tmpdir(), "connect-buildkite-"));
-      encryptionKey = randomBytes(32);
-      store = createLocalSecretStore({ dataDir, prefix: LOCAL_PREFIX, encryptionKey });
-    },
-    async tearDown() {
-      await rm(dataDir, { recursive: true, force: true });
-    },
-    store: () => store,
-    expectedRef: (organizationId) => `local:${LOCAL_PREFIX}/${organizationId}/buildkite-api-token`,
-    state,
-    secretCount: async (organizationId) => (await filesOf(organizationId)).length,
-    async expectNothingWritten(organizationId) {
-      expect(await filesOf(organizationId)).toEqual([]);
-    },
-    writeFaults: () => [
-      {
-        label: "data directory is a regular file",
-        reason: "misconfigured",
-        async arm() {
-          const notADirectory = path.join(dataDir, "not-a-directory");
-          await writeFile(notADirectory, "this is a file\n");
-          return createLocalSecretStore({ dataDir: notADirectory, prefix: LOCAL_PREFIX, encryptionKey });
-        },
-      },
-    ],
-  };
-}
-
-function awsBackend(): Backend {
-  let store: SecretStore;
-  const nameFor = (organizationId: string) => secretName(AWS_PREFIX, organizationId);
-  const secretsOf = (organizationId: string) => secretsManager.secrets().filter((secret) => secret.name === nameFor(organizationId));
-  const writeRequests = (organizationId: string) =>
-    secretsManager.requests.filter(
-      (request) =>
-        (request.operation === "PutSecretValue" || request.operation === "CreateSecret") && request.secretId?.includes(organizationId),
-    );
-
-  const fault = (label: string, reason: SecretStoreErrorCode, spec: Fault, mayLandLate = false): WriteFault => ({
-    label,
-    reason,
-    mayLandLate,
-    async arm() {
-      secretsManager.injectFault(spec);
-      return store;
-    },
-  });
-  const faultsOn = (operation: "PutSecretValue" | "CreateSecret") => [
-    fault(`AccessDeniedException on ${operation}`, "access_denied", { operation, error: "AccessDeniedException" }),
-    fault(`ThrottlingException on every ${operation}`, "throttled", { operation, error: "ThrottlingException" }),
-    fault(`InternalServiceError on ${operation}`, "unavailable", { operation, error: "InternalServiceError" }),
-    // The stand-in does the work on arrival and only answers late, as a real lost response would.
-    fault(`${operation} answering past the timeout`, "timeout", { operation, delayMs: SECRETS_TIMEOUT_MS + 500 }, true),
-  ];
-
-  return {
-    name: "aws",
-    async setUp() {
-      secretsManager.reset();
-      for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) vi.stubEnv(name, undefined);
-      vi.stubEnv("AWS_CONFIG_FILE", "/nonexistent/aws-config");
-      vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials");
-      vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
-      vi.stubEnv("AWS_REGION", secretsManager.region);
-      vi.stubEnv("AWS_ACCESS_KEY_ID", STAND_IN_CREDENTIALS.accessKeyId);
-      vi.stubEnv("AWS_SECRET_ACCESS_KEY", STAND_IN_CREDENTIALS.secretAccessKey);
-      vi.stubEnv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secretsManager.url);
-      store = createAwsSecretStore({ prefix: AWS_PREFIX, kmsKeyId: KMS_KEY_ID, timeoutMs: SECRETS_TIMEOUT_MS });
-    },
-    async tearDown() {
-      secretsManager.clearFaults();
-      vi.unstubAllEnvs();
-    },
-    store: () => store,
-    expectedRef: (organizationId) =>
-      new RegExp(`^arn:aws:secretsmanager:${secretsManager.region}:\\d{12}:secret:${nameFor(organizationId)}-[A-Za-z0-9]{6}$`),
-    async state(organizationId) {
-      const [secret, ...others] = secretsOf(organizationId);
-      expect(others).toEqual([]);
-      if (!secret) return null;
-      return {
-        current: secret.versions.find((version) => version.stages.includes("AWSCURRENT"))?.versionId,
-        deleted: secret.deletedDate !== undefined,
-      };
-    },
-    secretCount: async (organizationId) => secretsOf(organizationId).length,
-    async expectNothingWritten(organizationId) {
-      expect(secretsOf(organizationId)).toEqual([]);
-      expect(writeRequests(organizationId)).toEqual([]);
-    },
-    writeFaults: (previous) => faultsOn(previous ? "PutSecretValue" : "CreateSecret"),
-    breakReadBack() {
-      secretsManager.injectFault({ operation: "GetSecretValue", error: "AccessDeniedException" });
-      return { reason: "access_denied", repair: () => secretsManager.clearFaults() };
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Tenants, tokens and the connect call, with the "the token is nowhere" check built into every call.
-
-type Tenant = { organizationId: string; actor: { userId: string; email: string } };
-
-async function createTenant(): Promise<Tenant> {
-  const id = randomUUID();
-  const organization = await db.organization.create({ data: { name: `Org ${id}`, slug: `org-${id}` } });
-  const user = await db.user.create({ data: { email: `admin-${id}@example.test`, name: "Ada Admin" } });
-  await db.membership.create({ data: { userId: user.id, organizationId: organization.id, role: "admin" } });
-  return { organizationId: organization.id, actor: { userId: user.id, email: user.email } };
-}
-
-/** A token nobody else uses, answered like `scenario` (ok scenarios get a known UUID). */
-function freshToken(scenario: BuildkiteScenario): { token: string; uuid: string } {
-  const token = `bkua_MTA.${randomBytes(18).toString("hex")}`;
-  const uuid = randomUUID();
-  const withUuid = (ok: OkScenario): OkScenario => ({ ...ok, uuid });
-  const registered: BuildkiteScenario =
-    scenario.kind === "ok" ? withUuid(scenario) : "then" in scenario ? { ...scenario, then: withUuid(scenario.then) } : scenario;
-  buildkite.register(token, registered);
-  return { token, uuid };
-}
-
-async function dumpedRows(): Promise<string[]> {
-  const rows = await db.$queryRawUnsafe<Array<{ json: string }>>(
-    `SELECT row_to_json(c)::text AS json FROM buildkite_connections c
-     UNION ALL SELECT row_to_json(a)::text AS json FROM audit_events a`,
-  );
-  return rows.map((row) => row.json);
-}
+const harness = setUpIntegrationHarness();
+const createTenant = () => newTenant(harness.db);
+const freshToken = (scenario: BuildkiteScenario) => newToken(harness.buildkite, scenario);
+const connectionsOf = (organizationId: string) => connectionRows(harness.db, organizationId);
+const auditOf = (organizationId: string) => auditRows(harness.db, organizationId);
+const dumpedRows = () => allRows(harness.db);
+const refuseConnectionWrites = (organizationId: string) => refuseWrites(harness.db, organizationId);
 
 async function expectTokenNowhereInDatabase(token: string) {
   const rows = await dumpedRows();
@@ -273,8 +62,8 @@ async function connect(tenant: Tenant, token: string, options: ConnectOptions): 
   let result: ConnectResult;
   try {
     result = await connectBuildkite(
-      { organizationId: tenant.organizationId, actor: tenant.actor, token, buildkiteOrgSlug: options.buildkiteOrgSlug },
-      { db, buildkite: options.buildkite ?? client, secrets: options.secrets, now: options.now },
+      { organizationId: tenant.organizationId, actor: personActor(tenant.actor), token, buildkiteOrgSlug: options.buildkiteOrgSlug },
+      harness.deps(options.secrets, { buildkite: options.buildkite ?? harness.client, now: options.now }),
     );
   } catch (error) {
     for (const text of [String(error), (error as Error)?.stack ?? "", inspect(error, { depth: 10 })]) expect(text).not.toContain(token);
@@ -286,12 +75,9 @@ async function connect(tenant: Tenant, token: string, options: ConnectOptions): 
   return result;
 }
 
-const connectionsOf = (organizationId: string) => db.buildkiteConnection.findMany({ where: { organizationId } });
-const auditOf = (organizationId: string) => db.auditEvent.findMany({ where: { organizationId }, orderBy: { createdAt: "asc" } });
-
-function failureOf(result: ConnectResult): ConnectFailure {
-  expect(result.kind).toBe("failed");
-  return (result as Extract<ConnectResult, { kind: "failed" }>).failure;
+function failureOf(result: ConnectResult): ConnectionFailure {
+  expect(result.ok).toBe(false);
+  return (result as Extract<ConnectResult, { ok: false }>).failure;
 }
 
 async function expectOneFailureAudit(tenant: Tenant, code: string, detail?: Record<string, unknown>) {
@@ -301,6 +87,7 @@ async function expectOneFailureAudit(tenant: Tenant, code: string, detail?: Reco
     action: "buildkite.connect",
     outcome: "failure",
     code,
+    actorType: "person",
     actorUserId: tenant.actor.userId,
     actorEmail: tenant.actor.email,
   });
@@ -316,61 +103,31 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A real database fault: a trigger that refuses any write of this organisation's connection row. */
-async function refuseConnectionWrites(organizationId: string): Promise<() => Promise<void>> {
-  const name = `refuse_${randomBytes(6).toString("hex")}`;
-  await db.$executeRawUnsafe(
-    `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       IF NEW.organization_id = '${organizationId}'::uuid THEN RAISE EXCEPTION 'injected fault: writes refused'; END IF;
-       RETURN NEW;
-     END $$`,
-  );
-  await db.$executeRawUnsafe(
-    `CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON buildkite_connections FOR EACH ROW EXECUTE FUNCTION ${name}()`,
-  );
-  let dropped = false;
-  return async () => {
-    if (dropped) return;
-    dropped = true;
-    await db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${name} ON buildkite_connections`);
-    await db.$executeRawUnsafe(`DROP FUNCTION IF EXISTS ${name}()`);
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
-describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name secret store", (backend) => {
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeEach(async () => {
-    await backend.setUp();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await backend.tearDown();
-  });
+describe.each([localBackend(), awsBackend(() => harness.secretsManager)])("connectBuildkite with the $name secret store", (backend) => {
+  const cleanups = freshBackendPerTest(backend);
 
   /** Connects a good token and returns what a later failure must leave untouched. */
   async function connectedTenant() {
     const tenant = await createTenant();
     const first = freshToken(BUILDKITE_FIXTURES.good);
     const result = await connect(tenant, first.token, { secrets: backend.store() });
-    expect(result.kind).toBe("connected");
+    expect(result.ok).toBe(true);
     const rows = await connectionsOf(tenant.organizationId);
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
     const secretState = await backend.state(tenant.organizationId);
-    expect(secretState).toEqual({ current: row.secretVersion, deleted: false });
+    expect(secretState).toMatchObject({ current: row.secretVersion, deleted: false });
     return { tenant, token: first.token, row, ref: { ref: row.secretRef, version: row.secretVersion } satisfies SecretRef };
   }
 
   /** The previous connection is exactly as it was and its secret version still reads the old token. */
   async function expectPreviousIntact(previous: Awaited<ReturnType<typeof connectedTenant>>, options: { currentUnchanged: boolean }) {
     expect(await connectionsOf(previous.tenant.organizationId)).toEqual([previous.row]);
-    expect(await backend.store().read(previous.ref)).toBe(previous.token);
+    expect(await backend.store().read(previous.tenant.organizationId, previous.ref)).toBe(previous.token);
     if (options.currentUnchanged) {
-      expect(await backend.state(previous.tenant.organizationId)).toEqual({ current: previous.ref.version, deleted: false });
+      expect(await backend.state(previous.tenant.organizationId)).toMatchObject({ current: previous.ref.version, deleted: false });
     }
   }
 
@@ -381,7 +138,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
     const result = await connect(tenant, token, { secrets: backend.store(), now: () => at });
 
-    expect(result).toEqual({ kind: "connected", organization: { slug: "acme-inc", name: "Acme Inc" }, warnings: [] });
+    expect(result).toEqual({ ok: true, organization: { slug: "acme-inc", name: "Acme Inc" }, warnings: [], health: { status: "connected" } });
     const rows = await connectionsOf(tenant.organizationId);
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
@@ -400,16 +157,17 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
       connectedById: tenant.actor.userId,
       connectedAt: at,
       lastVerifiedAt: at,
-      lastErrorCode: null,
+      attentionCode: null,
+      revision: 0,
     });
     // The stand-in dates the token 7 days before the request, in Buildkite's whole-second docs format.
     expect(Math.abs(row.tokenCreatedAt!.getTime() - (at.getTime() - 7 * DAY_MS))).toBeLessThan(5_000);
     expect(row.secretRef).toMatch(backend.expectedRef(tenant.organizationId));
     expect(row.secretVersion).toMatch(/^[0-9a-f-]{36}$/);
 
-    expect(await backend.state(tenant.organizationId)).toEqual({ current: row.secretVersion, deleted: false });
+    expect(await backend.state(tenant.organizationId)).toMatchObject({ current: row.secretVersion, deleted: false });
     expect(await backend.secretCount(tenant.organizationId)).toBe(1);
-    expect(await backend.store().read({ ref: row.secretRef, version: row.secretVersion })).toBe(token);
+    expect(await backend.store().read(row.organizationId, { ref: row.secretRef, version: row.secretVersion })).toBe(token);
 
     const events = await auditOf(tenant.organizationId);
     expect(events).toHaveLength(1);
@@ -419,13 +177,13 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
       code: null,
       actorUserId: tenant.actor.userId,
       actorEmail: tenant.actor.email,
-      detail: { buildkiteOrganization: "acme-inc", tokenUuid: uuid, scopes: REQUIRED_IN_BUILDKITE_ORDER },
+      detail: { buildkiteOrganization: "acme-inc", tokenUuid: uuid, tokenLastFour: token.slice(-4), scopes: REQUIRED_IN_BUILDKITE_ORDER },
     });
     expect(JSON.stringify(events)).not.toContain(token);
   });
 
   describe("a token Buildkite turns down changes nothing and records one failure", () => {
-    type Case = { label: string; token: () => string; expected: ConnectFailure; detail?: (token: string) => Record<string, unknown> };
+    type Case = { label: string; token: () => string; expected: ConnectionFailure; detail?: (token: string) => Record<string, unknown> };
     const cases: Case[] = [
       { label: "unknown token", token: () => `bkua_MTA.${randomBytes(18).toString("hex")}`, expected: { code: "token_rejected" } },
       { label: "token Buildkite says has expired", token: () => BUILDKITE_TOKENS.expired, expected: { code: "token_rejected" } },
@@ -470,7 +228,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, token, { secrets: backend.store() });
 
-      expect(result).toEqual({ kind: "failed", failure: expected });
+      expect(result).toEqual({ ok: false, failure: expected });
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
       expect(await backend.state(tenant.organizationId)).toBeNull();
       await backend.expectNothingWritten(tenant.organizationId);
@@ -479,14 +237,14 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
     it("Buildkite never answering → buildkite_unreachable (timeout) within the client's budget", async () => {
       const tenant = await createTenant();
-      const impatient = createBuildkiteClient({ baseUrl: buildkite.url, connectTimeoutMs: 500, timeoutMs: 800 });
+      const impatient = createBuildkiteClient({ baseUrl: harness.buildkite.url, connectTimeoutMs: 500, timeoutMs: 800 });
       cleanups.push(() => impatient.close());
       const started = Date.now();
 
       const result = await connect(tenant, BUILDKITE_TOKENS.hang, { secrets: backend.store(), buildkite: impatient });
 
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(result).toEqual({ kind: "failed", failure: { code: "buildkite_unreachable", reason: "timeout" } });
+      expect(result).toEqual({ ok: false, failure: { code: "buildkite_unreachable", reason: "timeout" } });
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
       await backend.expectNothingWritten(tenant.organizationId);
       await expectOneFailureAudit(tenant, "buildkite_unreachable", { reason: "timeout" });
@@ -499,7 +257,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, BUILDKITE_TOKENS.good, { secrets: backend.store(), buildkite: nowhere });
 
-      expect(result).toEqual({ kind: "failed", failure: { code: "buildkite_unreachable", reason: "unreachable" } });
+      expect(result).toEqual({ ok: false, failure: { code: "buildkite_unreachable", reason: "unreachable" } });
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
       await backend.expectNothingWritten(tenant.organizationId);
       await expectOneFailureAudit(tenant, "buildkite_unreachable", { reason: "unreachable" });
@@ -514,7 +272,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const failure = failureOf(result);
       expect(failure.code).toBe("token_expired");
-      const expiredAt = (failure as Extract<ConnectFailure, { code: "token_expired" }>).expiredAt;
+      const expiredAt = (failure as Extract<ConnectionFailure, { code: "token_expired" }>).expiredAt;
       expect(expiredAt).toBeInstanceOf(Date);
       expect(Math.abs(expiredAt.getTime() - (started + 3 * DAY_MS))).toBeLessThan(5_000);
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
@@ -531,13 +289,15 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, token, { secrets: backend.store() });
 
-      expect(result.kind).toBe("connected");
-      const { warnings } = result as Extract<ConnectResult, { kind: "connected" }>;
+      expect(result.ok).toBe(true);
+      const { warnings } = result as Extract<ConnectResult, { ok: true }>;
       expect(warnings).toEqual([{ code: "expires_soon", expiresAt: expect.any(Date), daysLeft: 3 }]);
       const expiresAt = (warnings[0] as { expiresAt: Date }).expiresAt;
       expect(Math.abs(expiresAt.getTime() - (started + 3 * DAY_MS))).toBeLessThan(5_000);
       const [row] = await connectionsOf(tenant.organizationId);
       expect(row?.tokenExpiresAt).toEqual(expiresAt);
+      // Connected, and flagged at once: the same rule as the scheduled checks (health.ts).
+      expect(row).toMatchObject({ status: "needs_attention", attentionCode: "expires_soon" });
     });
 
     it("a token with write scopes connects with a broader_scopes warning naming them", async () => {
@@ -547,9 +307,10 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
       const result = await connect(tenant, token, { secrets: backend.store() });
 
       expect(result).toEqual({
-        kind: "connected",
+        ok: true,
         organization: ACME_ORGANIZATION,
         warnings: [{ code: "broader_scopes", extra: ["write_builds", "write_pipelines"], writeScopes: ["write_builds", "write_pipelines"] }],
+        health: { status: "connected" },
       });
       const [row] = await connectionsOf(tenant.organizationId);
       expect(row?.scopes).toEqual([...SORTED_REQUIRED_SCOPES, "write_builds", "write_pipelines"]);
@@ -563,8 +324,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, token, { secrets: backend.store() });
 
-      expect(result).toEqual({ kind: "choose_organization", organizations: [...SEVERAL_ORGANIZATIONS] });
-      expect((result as Extract<ConnectResult, { kind: "choose_organization" }>).organizations).toHaveLength(3);
+      expect(result).toEqual({ ok: false, failure: { code: "organization_choice_required", organizations: [...SEVERAL_ORGANIZATIONS] } });
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
       expect(await backend.state(tenant.organizationId)).toBeNull();
       await backend.expectNothingWritten(tenant.organizationId);
@@ -577,7 +337,7 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, token, { secrets: backend.store(), buildkiteOrgSlug: "acme-labs" });
 
-      expect(result).toEqual({ kind: "connected", organization: { slug: "acme-labs", name: "Acme Labs" }, warnings: [] });
+      expect(result).toEqual({ ok: true, organization: { slug: "acme-labs", name: "Acme Labs" }, warnings: [], health: { status: "connected" } });
       const rows = await connectionsOf(tenant.organizationId);
       expect(rows.map(({ buildkiteOrgSlug, buildkiteOrgName }) => ({ buildkiteOrgSlug, buildkiteOrgName }))).toEqual([
         { buildkiteOrgSlug: "acme-labs", buildkiteOrgName: "Acme Labs" },
@@ -591,10 +351,10 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
       const result = await connect(tenant, token, { secrets: backend.store(), buildkiteOrgSlug: "wile-e-coyote" });
 
-      expect(result).toEqual({ kind: "failed", failure: { code: "organization_not_found", slug: "wile-e-coyote" } });
+      expect(result).toEqual({ ok: false, failure: { code: "organization_not_found", slug: "wile-e-coyote" } });
       expect(await connectionsOf(tenant.organizationId)).toEqual([]);
       await backend.expectNothingWritten(tenant.organizationId);
-      await expectOneFailureAudit(tenant, "organization_not_found", { tokenUuid: uuid });
+      await expectOneFailureAudit(tenant, "organization_not_found", { tokenUuid: uuid, buildkiteOrganization: "wile-e-coyote" });
     });
   });
 
@@ -607,9 +367,11 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
 
     const result = await connect(tenant, token, { secrets: backend.store() });
 
-    expect(result).toEqual({ kind: "connected", organization: ACME_ORGANIZATION, warnings: [] });
-    const calls = buildkite.requests.filter((request) => request.token === token).map((request) => request.path);
-    expect(calls).toEqual(["/v2/access-token", "/v2/access-token", "/v2/organizations?per_page=100"]);
+    expect(result).toEqual({ ok: true, organization: ACME_ORGANIZATION, warnings: [], health: { status: "connected" } });
+    // The two calls go out together; whichever met the fault was retried once.
+    const calls = harness.buildkite.requests.filter((request) => request.token === token).map((request) => request.path);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls)).toEqual(new Set(["/v2/access-token", "/v2/organizations?per_page=100"]));
     expect(await connectionsOf(tenant.organizationId)).toHaveLength(1);
   });
 
@@ -709,15 +471,15 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
       await removeFault();
       const retried = await connect(previous.tenant, next.token, { secrets: backend.store() });
 
-      expect(retried.kind).toBe("connected");
+      expect(retried.ok).toBe(true);
       const rows = await connectionsOf(organizationId);
       expect(rows).toHaveLength(1);
       const row = rows[0]!;
       expect(row).toMatchObject({ id: previous.row.id, tokenUuid: next.uuid, tokenLastFour: next.token.slice(-4), secretRef: previous.row.secretRef });
       expect(row.secretVersion).not.toBe(previous.row.secretVersion);
       expect(await backend.secretCount(organizationId)).toBe(1);
-      expect(await backend.state(organizationId)).toEqual({ current: row.secretVersion, deleted: false });
-      expect(await backend.store().read({ ref: row.secretRef, version: row.secretVersion })).toBe(next.token);
+      expect(await backend.state(organizationId)).toMatchObject({ current: row.secretVersion, deleted: false });
+      expect(await backend.store().read(row.organizationId, { ref: row.secretRef, version: row.secretVersion })).toBe(next.token);
       expect((await auditOf(organizationId)).map((event) => [event.outcome, event.code])).toEqual([
         ["success", null],
         ["failure", "database_failed"],
@@ -742,14 +504,14 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
       await removeFault();
       const retried = await connect(tenant, token, { secrets: backend.store() });
 
-      expect(retried.kind).toBe("connected");
+      expect(retried.ok).toBe(true);
       const rows = await connectionsOf(tenant.organizationId);
       expect(rows).toHaveLength(1);
       const row = rows[0]!;
       expect(row.tokenUuid).toBe(uuid);
       expect(await backend.secretCount(tenant.organizationId)).toBe(1);
-      expect(await backend.state(tenant.organizationId)).toEqual({ current: row.secretVersion, deleted: false });
-      expect(await backend.store().read({ ref: row.secretRef, version: row.secretVersion })).toBe(token);
+      expect(await backend.state(tenant.organizationId)).toMatchObject({ current: row.secretVersion, deleted: false });
+      expect(await backend.store().read(row.organizationId, { ref: row.secretRef, version: row.secretVersion })).toBe(token);
     });
   });
 
@@ -758,9 +520,9 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
     const first = freshToken(BUILDKITE_FIXTURES.good);
     const second = freshToken(BUILDKITE_FIXTURES.extraScopes);
 
-    expect((await connect(tenant, first.token, { secrets: backend.store() })).kind).toBe("connected");
+    expect((await connect(tenant, first.token, { secrets: backend.store() })).ok).toBe(true);
     const [firstRow] = await connectionsOf(tenant.organizationId);
-    expect((await connect(tenant, second.token, { secrets: backend.store() })).kind).toBe("connected");
+    expect((await connect(tenant, second.token, { secrets: backend.store() })).ok).toBe(true);
 
     const rows = await connectionsOf(tenant.organizationId);
     expect(rows).toHaveLength(1);
@@ -768,8 +530,8 @@ describe.each([localBackend(), awsBackend()])("connectBuildkite with the $name s
     expect(row).toMatchObject({ id: firstRow!.id, tokenUuid: second.uuid, tokenLastFour: second.token.slice(-4), secretRef: firstRow!.secretRef });
     expect(row.secretVersion).not.toBe(firstRow!.secretVersion);
     expect(await backend.secretCount(tenant.organizationId)).toBe(1);
-    expect(await backend.state(tenant.organizationId)).toEqual({ current: row.secretVersion, deleted: false });
-    expect(await backend.store().read({ ref: row.secretRef, version: row.secretVersion })).toBe(second.token);
+    expect(await backend.state(tenant.organizationId)).toMatchObject({ current: row.secretVersion, deleted: false });
+    expect(await backend.store().read(row.organizationId, { ref: row.secretRef, version: row.secretVersion })).toBe(second.token);
     const events = await auditOf(tenant.organizationId);
     expect(events.map((event) => [event.outcome, (event.detail as { tokenUuid?: string }).tokenUuid])).toEqual([
       ["success", first.uuid],

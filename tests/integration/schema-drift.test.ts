@@ -85,7 +85,8 @@ describe("migrated database matches prisma/schema.prisma", () => {
   it("has the schema's enums with their values in order", async () => {
     const { rows } = await client.query<{ typname: string; labels: string[] }>(
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
-       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
+       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = 'public' GROUP BY t.typname`,
     );
     const actual = Object.fromEntries(rows.map((row) => [row.typname, row.labels]));
     const expected = Object.fromEntries(dmmf.datamodel.enums.map((entry) => [entry.name, entry.values.map((value) => value.name)]));

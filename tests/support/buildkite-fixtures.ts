@@ -24,6 +24,8 @@ export const BUILDKITE_TOKENS = {
   htmlBody: "bkua_MTA.hTm1B0dY7Qw4Zx9Kp2Lm6Nv3Bc8Hj5Gf1DsR",
   missingUuid: "bkua_MTA.m1Ss0nGuU1d4Qw8Zx5Kp3Lm9Nv2Bc7Hj.Gf",
   legacy: "4f6c9e2b8a1d3f5e7c0b9a8d6e4f2a1c3b5d7e9f",
+  noBuilds: "bkua_MTA.nB0u1ld5Qx7Wz2Kp9Lm4Nc6Vb8Hj3Gf1Ds.Ye",
+  missingBuildLogs: "bkua_MTA.L0gS5c0p3Mx8Qw2Zk7Pn4Vc9Bh1Jf6Gd.Rs",
 } as const;
 
 export type BuildkiteFixtureName = keyof typeof BUILDKITE_TOKENS;
@@ -59,6 +61,8 @@ export const BUILDKITE_FIXTURES: Record<BuildkiteFixtureName, BuildkiteScenario>
   expired: { ...good, createdOffsetMs: -31 * DAY_MS, expiresOffsetMs: -1 * DAY_MS },
   missingScopes: { ...good, scopes: REQUIRED_SCOPE_NAMES.filter((s) => s !== "read_job_env" && s !== "read_suites") },
   extraScopes: { ...good, scopes: [...REQUIRED_SCOPE_NAMES, "write_builds", "write_pipelines"] },
+  // Also what a token looks like after an org admin removed the organisation from it: /v2/access-token still
+  // answers 200, but /v2/organizations/acme-inc and everything under it answer 404.
   noOrganizations: { ...good, organizations: [] },
   severalOrganizations: { ...good, organizations: SEVERAL_ORGANIZATIONS },
   forbidden: { kind: "forbidden" },
@@ -71,6 +75,10 @@ export const BUILDKITE_FIXTURES: Record<BuildkiteFixtureName, BuildkiteScenario>
   htmlBody: { kind: "html_body" },
   missingUuid: { kind: "missing_uuid", base: good },
   legacy: good,
+  // Every scope, but the organisation has no builds yet: diagnostics can only check the job scopes by the list.
+  noBuilds: { ...good, organizationData: { [ACME_ORGANIZATION.slug]: { builds: [] } } },
+  // Every scope but read_build_logs: diagnostics see builds, artifacts and env, and a 403 naming the scope for logs.
+  missingBuildLogs: { ...good, scopes: REQUIRED_SCOPE_NAMES.filter((s) => s !== "read_build_logs") },
 };
 
 export function registerFixtures(standIn: Pick<BuildkiteStandIn, "register">): void {

@@ -83,6 +83,9 @@ export type SecretsManagerStandInOptions = {
   /** Only these credentials pass SigV4 verification; `null` checks the header's shape but not the signature. */
   credentials?: { accessKeyId: string; secretAccessKey: string } | null;
   onRequest?: (request: RecordedRequest) => void;
+  /** Added before every operation runs (control routes are never delayed). Change it later with setLatency or
+   *  `POST /__stand-in/latency {"ms": N}`. A client that disconnects during the wait leaves nothing done. */
+  latencyMs?: number;
 };
 
 export type SecretsManagerStandIn = {
@@ -92,7 +95,12 @@ export type SecretsManagerStandIn = {
   injectFault(fault: Fault): void;
   clearFaults(): void;
   secrets(): StoredSecretView[];
+  /** Ends every recovery window now, as the service does once it passes: each secret scheduled for deletion is
+   *  removed for good (its name can be created again). Returns the removed names. */
+  purgeDeleted(): string[];
+  setLatency(ms: number): void;
   requests: RecordedRequest[];
+  /** Forgets secrets, faults and the request log; the latency stays. */
   reset(): void;
   close(): Promise<void>;
 };
@@ -136,6 +144,16 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
   let faults: Array<Fault & { remaining: number }> = [];
   const requests: RecordedRequest[] = [];
   const pendingDelays = new Set<() => void>();
+  let latencyMs = checkedLatency(options.latencyMs ?? 0);
+  const setLatency = (ms: number) => {
+    latencyMs = checkedLatency(ms);
+  };
+
+  function purgeDeleted(): string[] {
+    const purged = [...secrets.values()].filter((secret) => secret.deletedAt).map((secret) => secret.name);
+    for (const name of purged) secrets.delete(name);
+    return purged;
+  }
 
   function injectFault(fault: Fault) {
     if (fault.error !== undefined && !(fault.error in FAULT_ERRORS)) throw new Error(`unknown fault error ${String(fault.error)}`);
@@ -192,10 +210,12 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
     const target = headerValue(request, "x-amz-target") ?? "";
     const operation = target.startsWith("secretsmanager.") ? target.slice("secretsmanager.".length) : "";
     const record: RecordedRequest = { operation: operation || target || "(none)", at: new Date().toISOString(), status: 200 };
+    // Logged on arrival, in arrival order: a slow answer finishing after a test has moved on (and cleared the log)
+    // must not turn up in the next test's requests.
+    requests.push(record);
     const finish = (status: number, error?: string) => {
       record.status = status;
       if (error) record.error = error;
-      requests.push(record);
       options.onRequest?.(record);
     };
 
@@ -219,6 +239,15 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
       else if (typeof input.Name === "string") record.secretId = input.Name;
       if (typeof input.ClientRequestToken === "string") record.clientRequestToken = input.ClientRequestToken;
       if (typeof input.VersionId === "string") record.versionId = input.VersionId;
+
+      if (latencyMs > 0) {
+        await delay(latencyMs);
+        // The client gave up while the request was on its way: nothing runs, nothing answers.
+        if (request.socket.destroyed) {
+          finish(0, "ClientClosed");
+          return;
+        }
+      }
 
       const fault = takeFault(operation);
       if (fault) record.fault = fault.error ?? `delay ${fault.delayMs}ms`;
@@ -287,6 +316,13 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
         case "DELETE /__stand-in/faults":
           faults = [];
           return sendJson(response, 200, { faults }, "application/json");
+        case "POST /__stand-in/latency": {
+          const parsed = JSON.parse(body.toString("utf8") || "{}") as { ms?: unknown };
+          setLatency(typeof parsed.ms === "number" ? parsed.ms : Number.NaN);
+          return sendJson(response, 200, { latencyMs }, "application/json");
+        }
+        case "POST /__stand-in/purge-deleted":
+          return sendJson(response, 200, { purged: purgeDeleted() }, "application/json");
         case "POST /__stand-in/reset":
           reset();
           return sendJson(response, 200, { ok: true }, "application/json");
@@ -319,6 +355,8 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
       faults = [];
     },
     secrets: view,
+    purgeDeleted,
+    setLatency,
     requests,
     reset,
     close: () =>
@@ -471,23 +509,25 @@ function createOperations(secrets: Map<string, Secret>, region: string): Record<
 
     DescribeSecret(input) {
       const secret = find(text(input, "SecretId", true)!);
-      const versionIdsToStages: Record<string, string[]> = {};
-      for (const version of secret.versions.values()) {
-        // Versions without a label are deprecated and not listed, as in the real service.
-        if (version.stages.size > 0) versionIdsToStages[version.id] = [...version.stages];
-      }
+      const { SecretVersionsToStages, ...metadata } = secretMetadata(secret);
+      return { ...metadata, RotationEnabled: false, VersionIdsToStages: SecretVersionsToStages };
+    },
+
+    ListSecrets(input) {
+      const request = parseListSecretsInput(input);
+      const order = new Map([...secrets.values()].map((secret, index) => [secret, index]));
+      const matching = [...secrets.values()]
+        .filter((secret) => request.includePlannedDeletion || !secret.deletedAt)
+        .filter((secret) => request.filters.every((filter) => matchesFilter(secret, filter)))
+        .sort((a, b) => {
+          const byKey = compareBy(request.sortBy, a, b) || order.get(a)! - order.get(b)!;
+          return request.sortOrder === "desc" ? -byKey : byKey;
+        });
+      const page = matching.slice(request.offset, request.offset + request.maxResults);
+      const next = request.offset + request.maxResults;
       return {
-        ARN: secret.arn,
-        Name: secret.name,
-        ...(secret.description !== undefined ? { Description: secret.description } : {}),
-        ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
-        RotationEnabled: false,
-        LastChangedDate: epochSeconds(secret.lastChangedAt),
-        ...(secret.lastAccessedAt ? { LastAccessedDate: epochSeconds(secret.lastAccessedAt) } : {}),
-        ...(secret.deletedAt ? { DeletedDate: epochSeconds(secret.deletedAt) } : {}),
-        Tags: secret.tags,
-        VersionIdsToStages: versionIdsToStages,
-        CreatedDate: epochSeconds(secret.createdAt),
+        SecretList: page.map((secret) => secretMetadata(secret)),
+        ...(next < matching.length ? { NextToken: encodeNextToken(next) } : {}),
       };
     },
 
@@ -559,6 +599,183 @@ function createOperations(secrets: Map<string, Secret>, region: string): Record<
   };
 }
 
+/** What DescribeSecret and ListSecrets tell about a secret (never its value). */
+function secretMetadata(secret: Secret) {
+  const secretVersionsToStages: Record<string, string[]> = {};
+  for (const version of secret.versions.values()) {
+    // Versions without a label are deprecated and not listed, as in the real service.
+    if (version.stages.size > 0) secretVersionsToStages[version.id] = [...version.stages];
+  }
+  return {
+    ARN: secret.arn,
+    Name: secret.name,
+    ...(secret.description !== undefined ? { Description: secret.description } : {}),
+    ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
+    LastChangedDate: epochSeconds(secret.lastChangedAt),
+    // The service records the day of the last access, not the moment.
+    ...(secret.lastAccessedAt ? { LastAccessedDate: epochSeconds(startOfUtcDay(secret.lastAccessedAt)) } : {}),
+    ...(secret.deletedAt ? { DeletedDate: epochSeconds(secret.deletedAt) } : {}),
+    Tags: secret.tags.map((tag) => ({ ...tag })),
+    SecretVersionsToStages: secretVersionsToStages,
+    CreatedDate: epochSeconds(secret.createdAt),
+  };
+}
+
+function startOfUtcDay(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+}
+
+// ListSecrets, as the API reference and the service model (botocore secretsmanager/2017-10-17) describe it.
+const FILTER_KEYS = ["description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+const SORT_BY = ["created-date", "last-accessed-date", "last-changed-date", "name"] as const;
+type SortBy = (typeof SORT_BY)[number];
+const FILTER_VALUE_PATTERN = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
+const DEFAULT_MAX_RESULTS = 100;
+
+type ListFilter = { key: FilterKey; values: string[] };
+type ListSecretsRequest = {
+  filters: ListFilter[];
+  includePlannedDeletion: boolean;
+  maxResults: number;
+  offset: number;
+  sortOrder: "asc" | "desc";
+  sortBy: SortBy;
+};
+
+function validationError(detail: string): ServiceError {
+  return new ServiceError("ValidationException", `1 validation error detected: ${detail}`);
+}
+
+function parseListSecretsInput(input: Record<string, unknown>): ListSecretsRequest {
+  const { MaxResults, IncludePlannedDeletion, NextToken, SortOrder, SortBy: sortBy, Filters } = input;
+  if (MaxResults !== undefined && (typeof MaxResults !== "number" || !Number.isInteger(MaxResults))) {
+    throw new ServiceError("SerializationException", "Expected an integer for MaxResults.");
+  }
+  if (typeof MaxResults === "number" && MaxResults < 1) {
+    throw validationError(`Value '${MaxResults}' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+  }
+  if (typeof MaxResults === "number" && MaxResults > 100) {
+    throw validationError(`Value '${MaxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100`);
+  }
+  if (IncludePlannedDeletion !== undefined && typeof IncludePlannedDeletion !== "boolean") {
+    throw new ServiceError("SerializationException", "Expected a boolean for IncludePlannedDeletion.");
+  }
+  if (SortOrder !== undefined && SortOrder !== "asc" && SortOrder !== "desc") {
+    throw validationError(`Value '${String(SortOrder)}' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]`);
+  }
+  if (sortBy !== undefined && !SORT_BY.includes(sortBy as SortBy)) {
+    throw validationError(`Value '${String(sortBy)}' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [${SORT_BY.join(", ")}]`);
+  }
+  return {
+    filters: parseFilters(Filters),
+    includePlannedDeletion: IncludePlannedDeletion === true,
+    maxResults: typeof MaxResults === "number" ? MaxResults : DEFAULT_MAX_RESULTS,
+    offset: NextToken === undefined ? 0 : decodeNextToken(NextToken),
+    // The reference only says secrets are listed by CreatedDate; oldest first is assumed when no order is asked for.
+    sortOrder: SortOrder === "desc" ? "desc" : "asc",
+    sortBy: (sortBy as SortBy | undefined) ?? "created-date",
+  };
+}
+
+function parseFilters(raw: unknown): ListFilter[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ServiceError("SerializationException", "Expected a list for Filters.");
+  if (raw.length > 10) {
+    throw validationError("Value at 'filters' failed to satisfy constraint: Member must have length less than or equal to 10");
+  }
+  return raw.map((entry: unknown, index): ListFilter => {
+    const { Key, Values } = (entry ?? {}) as { Key?: unknown; Values?: unknown };
+    const at = `filters.${index + 1}.member`;
+    if (Key === undefined || Key === null) throw new ServiceError("InvalidParameterException", "Invalid filter key");
+    if (!FILTER_KEYS.includes(Key as FilterKey)) {
+      throw validationError(`Value '${String(Key)}' at '${at}.key' failed to satisfy constraint: Member must satisfy enum value set: [${FILTER_KEYS.join(", ")}]`);
+    }
+    if (Values === undefined || Values === null) throw new ServiceError("InvalidParameterException", `Invalid filter values for key: ${String(Key)}`);
+    if (!Array.isArray(Values) || Values.some((value) => typeof value !== "string")) {
+      throw new ServiceError("SerializationException", "Expected a list of strings for Values.");
+    }
+    if (Values.length < 1 || Values.length > 10) {
+      throw validationError(`Value at '${at}.values' failed to satisfy constraint: Member must have length between 1 and 10`);
+    }
+    for (const value of Values as string[]) {
+      if (value.length > 512 || !FILTER_VALUE_PATTERN.test(value)) {
+        throw validationError(
+          `Value at '${at}.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 512, Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$]`,
+        );
+      }
+    }
+    return { key: Key as FilterKey, values: Values as string[] };
+  });
+}
+
+/** Values within one filter are ORed; a value starting with "!" excludes what it matches. Filters are ANDed. */
+function matchesFilter(secret: Secret, filter: ListFilter): boolean {
+  const positives = filter.values.filter((value) => !value.startsWith("!"));
+  const negatives = filter.values.filter((value) => value.startsWith("!")).map((value) => value.slice(1));
+  const matches = (value: string) => filterMatch(filter.key, secret, value);
+  if (negatives.some(matches)) return false;
+  return positives.length === 0 || positives.some(matches);
+}
+
+function filterMatch(key: FilterKey, secret: Secret, value: string): boolean {
+  switch (key) {
+    case "name": // prefix, case-sensitive
+      return secret.name.startsWith(value);
+    case "description": // prefix, not case-sensitive
+      return secret.description !== undefined && secret.description.toLowerCase().startsWith(value.toLowerCase());
+    case "tag-key":
+      return secret.tags.some((tag) => tag.Key.startsWith(value));
+    case "tag-value":
+      return secret.tags.some((tag) => tag.Value.startsWith(value));
+    case "primary-region": // only replicated secrets have one; the stand-in does not replicate
+    case "owning-service": // only secrets other services manage have one
+      return false;
+    case "all": {
+      // The value is broken into words; each must begin a word of the name, description, a tag key or a tag value.
+      const attributes = [secret.name, secret.description ?? "", ...secret.tags.flatMap((tag) => [tag.Key, tag.Value])].flatMap(words);
+      const wanted = words(value);
+      return wanted.length > 0 && wanted.every((word) => attributes.some((attribute) => attribute.startsWith(word)));
+    }
+  }
+}
+
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[\s/_+=.@:-]+/)
+    .filter(Boolean);
+}
+
+function compareBy(sortBy: SortBy, a: Secret, b: Secret): number {
+  switch (sortBy) {
+    case "name":
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    case "last-changed-date":
+      return a.lastChangedAt.getTime() - b.lastChangedAt.getTime();
+    case "last-accessed-date":
+      return (a.lastAccessedAt?.getTime() ?? 0) - (b.lastAccessedAt?.getTime() ?? 0);
+    case "created-date":
+      return a.createdAt.getTime() - b.createdAt.getTime();
+  }
+}
+
+function encodeNextToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ standInOffset: offset })).toString("base64url");
+}
+
+function decodeNextToken(token: unknown): number {
+  const invalid = new ServiceError("InvalidNextTokenException", "The NextToken value is invalid.");
+  if (typeof token !== "string" || token.length < 1 || token.length > 4096) throw invalid;
+  try {
+    const offset = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { standInOffset?: unknown }).standInOffset;
+    if (typeof offset === "number" && Number.isSafeInteger(offset) && offset > 0) return offset;
+  } catch {
+    // fall through
+  }
+  throw invalid;
+}
+
 /** SigV4 as the real endpoint checks it: shape, scope (service and region), known key, then the signature itself. */
 function verifyAuthorization(
   request: IncomingMessage,
@@ -618,6 +835,11 @@ function verifyAuthorization(
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
   }
+}
+
+function checkedLatency(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new Error(`latency must be 0-600000 ms, got ${ms}`);
+  return ms;
 }
 
 function encodeRfc3986(value: string): string {

@@ -1,8 +1,8 @@
 // Gives each test run a fresh, migrated Postgres: a new database on the server named by DATABASE_URL (CI points
-// it at the machine's Postgres), or, when DATABASE_URL is unset, an embedded in-memory PGlite.
+// it at the machine's Postgres), or, when DATABASE_URL is unset, a throwaway embedded PostgreSQL cluster.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../../lib/db/embedded-postgres";
+import { startThrowawayPostgres } from "../../lib/db/embedded-postgres";
 import { migrate } from "../../lib/db/migrate";
 
 export type TestDatabase = { url: string; kind: "server" | "embedded"; drop(): Promise<void> };
@@ -11,7 +11,7 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]", ""]);
 
 export async function provisionTestDatabase(label: string, serverUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres();
+    const embedded = await startThrowawayPostgres();
     await migrate(embedded.url);
     return { url: embedded.url, kind: "embedded", drop: () => embedded.stop() };
   }

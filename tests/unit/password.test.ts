@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { describe, expect, it, vi } from "vitest";
+import { scryptSync } from "node:crypto";
+import { hashPassword, needsRehash, UNUSABLE_HASH, verifyPassword } from "@/lib/auth/password";
+
+// Each hash takes OWASP's minimum work (N=2^17): about a quarter of a second, several on a busy machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const PASSWORD = "correct horse battery staple";
 
@@ -20,7 +24,8 @@ describe("hashPassword / verifyPassword", () => {
     const stored = await hashPassword(PASSWORD);
 
     const parts = partsOf(stored);
-    expect(parts).toMatchObject({ scheme: "scrypt", cost: "32768", blockSize: "8", parallelism: "1", rest: [] });
+    // OWASP's minimum for scrypt: N=2^17, r=8, p=1.
+    expect(parts).toMatchObject({ scheme: "scrypt", cost: "131072", blockSize: "8", parallelism: "1", rest: [] });
     expect(Buffer.from(parts.salt, "base64")).toHaveLength(16);
     expect(Buffer.from(parts.key, "base64")).toHaveLength(32);
     expect(stored).not.toContain(PASSWORD);
@@ -100,5 +105,38 @@ describe("hashPassword / verifyPassword", () => {
       const stored = `${await hashPassword(PASSWORD)}$extra`;
       expect(await verifyPassword(PASSWORD, stored)).toBe(false);
     });
+  });
+  describe("hashes made with older parameters", () => {
+    /** A hash as the previous version stored it (N=2^15), or with any parameters a test names. */
+    function legacyHash(password: string, cost = 2 ** 15, blockSize = 8, parallelism = 1): string {
+      const salt = Buffer.from("0123456789abcdef");
+      const key = scryptSync(password, salt, 32, { N: cost, r: blockSize, p: parallelism, maxmem: 256 * cost * blockSize });
+      return ["scrypt", cost, blockSize, parallelism, salt.toString("base64"), key.toString("base64")].join("$");
+    }
+
+    it("still verify, and are marked for rehashing", async () => {
+      const old = legacyHash(PASSWORD);
+      expect(await verifyPassword(PASSWORD, old)).toBe(true);
+      expect(await verifyPassword("wrong", old)).toBe(false);
+      expect(needsRehash(old)).toBe(true);
+      expect(needsRehash(legacyHash(PASSWORD, 2 ** 17, 4))).toBe(true);
+    });
+
+    it("today's hashes need no rehash; malformed ones are never rehashed (they never verify)", async () => {
+      expect(needsRehash(await hashPassword(PASSWORD))).toBe(false);
+      expect(needsRehash("garbage")).toBe(false);
+      expect(needsRehash("")).toBe(false);
+    });
+
+    it("a stored hash that would need more than 1 GiB of memory is refused, not allocated", async () => {
+      const huge = (await hashPassword(PASSWORD)).replace(/^scrypt\$131072\$8\$/, "scrypt$1048576$16$");
+      await expect(verifyPassword(PASSWORD, huge)).resolves.toBe(false);
+    });
+  });
+
+  it("UNUSABLE_HASH (verified against when no user matches) costs what a real hash does and matches nothing", async () => {
+    expect(partsOf(UNUSABLE_HASH)).toMatchObject({ scheme: "scrypt", cost: "131072", blockSize: "8", parallelism: "1" });
+    expect(await verifyPassword("", UNUSABLE_HASH)).toBe(false);
+    expect(await verifyPassword(PASSWORD, UNUSABLE_HASH)).toBe(false);
   });
 });

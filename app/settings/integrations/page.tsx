@@ -1,20 +1,34 @@
 import type { Metadata } from "next";
-import { redirect } from "next/navigation";
 import { BuildkiteCard } from "@/components/integrations/buildkite-card";
-import { currentMembership } from "@/lib/auth/membership";
-import { getBuildkiteCard } from "@/lib/integrations/buildkite/status";
-import { connectBuildkiteAction } from "./buildkite/actions";
+import { SettingsNav } from "@/components/layout/settings-nav";
+import { membershipOrSignIn } from "@/lib/auth/membership";
+import { getBuildkiteCard } from "@/lib/integrations/buildkite/presentation/card";
+import {
+  connectBuildkiteAction,
+  diagnoseBuildkiteAction,
+  disconnectBuildkiteAction,
+  rotateBuildkiteAction,
+  verifyBuildkiteAction,
+} from "./buildkite/actions";
 
 export const metadata: Metadata = { title: "Integrations" };
 
+const ADMIN_ACTIONS = {
+  connect: connectBuildkiteAction,
+  rotate: rotateBuildkiteAction,
+  disconnect: disconnectBuildkiteAction,
+  verify: verifyBuildkiteAction,
+  diagnose: diagnoseBuildkiteAction,
+};
+
 export default async function IntegrationsPage() {
-  const membership = await currentMembership();
-  if (!membership) redirect("/sign-in?callbackUrl=/settings/integrations");
+  const membership = await membershipOrSignIn("/settings/integrations");
   const card = await getBuildkiteCard(membership.organizationId);
   const canManage = membership.role === "admin";
 
   return (
     <div className="stack">
+      <SettingsNav current="integrations" isAdmin={canManage} />
       <div className="page__header">
         <p className="breadcrumb">Settings</p>
         <h1>Integrations</h1>
@@ -23,11 +37,7 @@ export default async function IntegrationsPage() {
           {canManage ? "As an admin you can connect and change integrations." : "Only admins can change integrations; you can see their status."}
         </p>
       </div>
-      <BuildkiteCard
-        card={card}
-        connectAction={canManage ? connectBuildkiteAction : undefined}
-        organizationName={membership.organizationName}
-      />
+      <BuildkiteCard card={card} actions={canManage ? ADMIN_ACTIONS : undefined} organizationName={membership.organizationName} />
     </div>
   );
 }

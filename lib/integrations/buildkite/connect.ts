@@ -1,210 +1,122 @@
 import "server-only";
 
-import { randomUUID } from "node:crypto";
-import { BuildkiteError } from "@/lib/buildkite/errors";
-import { getBuildkiteClient, type BuildkiteClient } from "@/lib/buildkite/client";
-import type { AccessTokenInfo, BuildkiteOrganization } from "@/lib/buildkite/schemas";
-import { getDb, type Database } from "@/lib/db/client";
+import type { Actor } from "@/lib/audit/actor";
+import { recordAuditEvent } from "@/lib/audit/record";
+import type { BuildkiteOrganization } from "@/lib/buildkite/schemas";
 import { log } from "@/lib/log";
-import { getSecretStore } from "@/lib/secrets";
-import { SecretStoreError, type SecretRef, type SecretStore } from "@/lib/secrets/store";
-import { recordAuditEvent } from "./audit";
-import type { ConnectFailure } from "./outcomes";
-import { assessToken, type TokenWarning } from "./policy";
-import { findSecretRef, saveConnectedRecord } from "./repository";
+import { recordConnectionEvents, withAttention } from "@/lib/notifications/connection-events";
+import { deadlineFor } from "./deadline";
+import { clock, DEFAULT_VERIFY_INTERVAL_MINUTES, type ConnectionDependencies } from "./dependencies";
+import { recordFailedAttempt } from "./failed-attempts";
+import type { ConnectionFailure } from "./failures";
+import { healthOfToken, type Health } from "./health";
+import type { TokenWarning } from "./policy";
+import { replaceSecret } from "./replace-secret";
+import { acquireAhead } from "./lock";
+import { findConnectionForChange, insertConnection, justCheckedColumns, tokenColumns, updateConnectionIfUnchanged } from "./repository";
+import { verifyToken } from "./verify-token";
 
 /**
- * Connect Buildkite: verify the token with Buildkite, store it, then record the connection — in that order, so
- * that a failure at any step leaves the previous state as it was:
- *   - before the secret is written, nothing has changed;
- *   - the secret is read back before anything points at it, so "connected" always has a readable secret;
- *   - if recording fails, the secret store is put back (the previous version made current again, or the new
- *     secret removed) and the previous record, untouched, still points at the previous version.
- * Retrying converges: the secret is one per organisation and the record is one per organisation.
+ * Connect Buildkite: verify the token, then — under the organisation's lock, waited for while Buildkite answers — store
+ * it, read it back and record the connection. Connecting over an existing connection replaces it (any organisation the token reaches); rotate.ts is
+ * the stricter replacement offered on a connected card.
  */
-
-export type ConnectDependencies = {
-  db: Database;
-  buildkite: BuildkiteClient;
-  secrets: SecretStore;
-  now?: () => Date;
-};
-
-export function defaultConnectDependencies(): ConnectDependencies {
-  return { db: getDb(), buildkite: getBuildkiteClient(), secrets: getSecretStore() };
-}
 
 export type ConnectRequest = {
   organizationId: string;
-  actor: { userId: string; email: string };
+  actor: Actor;
   token: string;
   /** The Buildkite organisation the admin picked, when the token reaches several. */
   buildkiteOrgSlug?: string;
 };
 
 export type ConnectResult =
-  | { kind: "connected"; organization: BuildkiteOrganization; warnings: TokenWarning[] }
-  | { kind: "choose_organization"; organizations: BuildkiteOrganization[] }
-  | { kind: "failed"; failure: ConnectFailure };
+  | { ok: true; organization: BuildkiteOrganization; warnings: TokenWarning[]; health: Health }
+  | { ok: false; failure: ConnectionFailure };
 
-class ConnectStop extends Error {
-  constructor(readonly failure: ConnectFailure) {
-    super(failure.code);
-  }
-}
+export async function connectBuildkite(request: ConnectRequest, deps: ConnectionDependencies): Promise<ConnectResult> {
+  const { organizationId, actor, token } = request;
+  const fail = async (failure: ConnectionFailure, tokenUuid?: string): Promise<ConnectResult> => {
+    // Being asked to choose an organisation is a step of the form, not a failed attempt.
+    if (failure.code !== "organization_choice_required") {
+      await recordFailedAttempt(deps.db, { organizationId, actor, action: "buildkite.connect", failure, detail: { tokenUuid } });
+    }
+    return { ok: false, failure };
+  };
 
-export async function connectBuildkite(request: ConnectRequest, deps: ConnectDependencies): Promise<ConnectResult> {
-  const now = deps.now ?? (() => new Date());
-  const audit = (outcome: "success" | "failure", code: string | undefined, detail: Record<string, unknown>) =>
-    recordAuditEvent(deps.db, {
-      organizationId: request.organizationId,
-      actor: request.actor,
-      action: "buildkite.connect",
-      outcome,
-      code,
-      detail: JSON.parse(JSON.stringify(detail)),
-    });
-
-  let tokenInfo: AccessTokenInfo | undefined;
+  const checks = await deps.tokenChecks.take(organizationId);
+  if (!checks.ok) return fail({ code: "too_many_token_checks", retryAfterSeconds: checks.retryAfterSeconds });
+  const deadline = deadlineFor(deps);
+  // The lock (and the record read under it) is waited for while Buildkite answers: neither depends on the other.
+  const locked = acquireAhead(deps.locks, organizationId, { atMostMs: deadline.remainingMs() }, () => findConnectionForChange(deps.db, organizationId));
+  let verified: Awaited<ReturnType<typeof verifyToken>>;
   try {
-    tokenInfo = await call(() => deps.buildkite.getAccessToken(request.token));
-    const assessment = assessToken(tokenInfo, now());
-    if (!assessment.ok) {
-      throw new ConnectStop(
-        assessment.code === "token_expired"
-          ? { code: "token_expired", expiredAt: assessment.expiredAt }
-          : { code: "missing_scopes", missing: assessment.missing },
-      );
-    }
+    verified = await verifyToken(deps, { organizationId, token }, { chosen: request.buildkiteOrgSlug }, { signal: deadline.signal });
+  } catch (error) {
+    locked.abandon();
+    throw error;
+  }
+  if (!verified.ok) {
+    locked.abandon();
+    return fail(verified.failure, verified.tokenUuid);
+  }
+  const { info, organization, warnings } = verified.token;
 
-    const organizations = await call(() => deps.buildkite.listOrganizations(request.token));
-    if (organizations.length === 0) throw new ConnectStop({ code: "no_organizations" });
-    let organization: BuildkiteOrganization | undefined;
-    if (request.buildkiteOrgSlug) {
-      organization = organizations.find((candidate) => candidate.slug === request.buildkiteOrgSlug);
-      if (!organization) throw new ConnectStop({ code: "organization_not_found", slug: request.buildkiteOrgSlug });
-    } else if (organizations.length === 1) {
-      organization = organizations[0];
-    } else {
-      return { kind: "choose_organization", organizations };
-    }
-    const chosen = organization!;
+  const held = await locked.take();
+  if (!held) return fail({ code: "busy" }, info.uuid);
+  const { lease, prepared: current } = held;
+  try {
+    const now = clock(deps)();
+    const health = healthOfToken(info, now);
+    const columns = {
+      ...tokenColumns(info, token.slice(-4), organization, health),
+      connectedById: actor.type === "person" ? actor.userId : null,
+      connectedByKeyId: actor.type === "api_key" ? actor.keyId : null,
+      connectedAt: now,
+      rotatedById: null,
+      rotatedByKeyId: null,
+      rotatedAt: null,
+      ...justCheckedColumns(organizationId, now, health, deps.verifyIntervalMinutes ?? DEFAULT_VERIFY_INTERVAL_MINUTES),
+    };
 
-    const previous = await findSecretRef(deps.db, request.organizationId).catch((error: unknown) => {
-      log.error("buildkite.connect.read_failed", { organizationId: request.organizationId }, error);
-      throw new ConnectStop({ code: "database_failed" });
-    });
-    const requestToken = randomUUID();
-    const written = await store(() =>
-      deps.secrets.writeBuildkiteToken(request.organizationId, request.token, { requestToken }),
-    ).catch(async (error: unknown) => {
-      // A timeout or a lost connection does not say whether the write landed: undo it in case it did.
-      const failure = error instanceof ConnectStop ? error.failure : undefined;
-      if (failure?.code === "secret_store_failed" && (failure.reason === "timeout" || failure.reason === "unavailable")) {
-        await deps.secrets.abandonWrite(request.organizationId, requestToken, previous).catch((undoError: unknown) =>
-          log.error("buildkite.connect.abandon_failed", { organizationId: request.organizationId }, undoError),
+    const replaced = await replaceSecret(deps, lease, {
+      token,
+      previous: current?.secret ?? null,
+      async record(tx, written) {
+        const data = { ...columns, secretRef: written.ref, secretVersion: written.version };
+        let connection: { id: string; revision: number };
+        if (current) {
+          if (!(await updateConnectionIfUnchanged(tx, organizationId, current.revision, data))) return false;
+          connection = { id: current.id, revision: current.revision + 1 };
+        } else {
+          connection = await insertConnection(tx, { organizationId, ...data });
+        }
+        await recordConnectionEvents(
+          tx,
+          { organizationId, actor, connection, buildkiteOrganization: organization, token: { uuid: info.uuid, lastFour: token.slice(-4) } },
+          [{ type: "connection.connected" }, ...withAttention(null, health)],
         );
-      }
-      throw error;
-    });
-    const connectedAt = now();
-    try {
-      const readBack = await store(() => deps.secrets.read(written));
-      if (readBack !== request.token) throw new ConnectStop({ code: "secret_store_failed", reason: "corrupt" });
-      await deps.db.$transaction(async (tx) => {
-        await saveConnectedRecord(tx, {
-          organizationId: request.organizationId,
-          buildkiteOrgSlug: chosen.slug,
-          buildkiteOrgName: chosen.name,
-          tokenUuid: tokenInfo!.uuid,
-          tokenDescription: tokenInfo!.description,
-          tokenOwnerName: tokenInfo!.owner?.name ?? null,
-          tokenOwnerEmail: tokenInfo!.owner?.email ?? null,
-          tokenLastFour: request.token.slice(-4),
-          scopes: [...tokenInfo!.scopes].sort(),
-          tokenCreatedAt: tokenInfo!.createdAt,
-          tokenExpiresAt: tokenInfo!.expiresAt,
-          secret: written,
-          connectedById: request.actor.userId,
-          connectedAt,
-        });
         await recordAuditEvent(tx, {
-          organizationId: request.organizationId,
-          actor: request.actor,
+          organizationId,
+          actor,
           action: "buildkite.connect",
           outcome: "success",
-          detail: { buildkiteOrganization: chosen.slug, tokenUuid: tokenInfo!.uuid, scopes: tokenInfo!.scopes },
+          detail: {
+            buildkiteOrganization: organization.slug,
+            tokenUuid: info.uuid,
+            tokenLastFour: token.slice(-4),
+            scopes: info.scopes,
+            ...(current ? { previousTokenUuid: current.tokenUuid, previousTokenLastFour: current.tokenLastFour } : {}),
+            ...(health.status === "needs_attention" ? { statusTo: health.status, reason: health.attention.code } : {}),
+          },
         });
-      });
-    } catch (error) {
-      await undoSecretWrite(deps.secrets, request.organizationId, written, previous);
-      if (error instanceof ConnectStop) throw error;
-      if (error instanceof SecretStoreError) throw new ConnectStop({ code: "secret_store_failed", reason: error.code });
-      log.error("buildkite.connect.record_failed", { organizationId: request.organizationId }, error);
-      throw new ConnectStop({ code: "database_failed" });
-    }
-
-    log.info("buildkite.connect.succeeded", { organizationId: request.organizationId, buildkiteOrg: chosen.slug });
-    return { kind: "connected", organization: chosen, warnings: assessment.warnings };
-  } catch (error) {
-    if (!(error instanceof ConnectStop)) throw error;
-    const failure = error.failure;
-    log.warn("buildkite.connect.failed", { organizationId: request.organizationId, code: failure.code });
-    await audit("failure", failure.code, {
-      tokenUuid: tokenInfo?.uuid,
-      ...(failure.code === "missing_scopes" ? { missingScopes: failure.missing } : {}),
-      ...(failure.code === "secret_store_failed" ? { reason: failure.reason } : {}),
-      ...(failure.code === "buildkite_unreachable" ? { reason: failure.reason } : {}),
-    }).catch((auditError: unknown) =>
-      log.error("audit.write_failed", { organizationId: request.organizationId, code: failure.code }, auditError),
-    );
-    return { kind: "failed", failure };
-  }
-}
-
-/** Runs a Buildkite call, turning its named errors into the failure the admin will read. */
-async function call<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof BuildkiteError)) throw error;
-    throw new ConnectStop(buildkiteFailure(error));
-  }
-}
-
-async function store<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof SecretStoreError)) throw error;
-    throw new ConnectStop({ code: "secret_store_failed", reason: error.code });
-  }
-}
-
-export function buildkiteFailure(error: BuildkiteError): ConnectFailure {
-  switch (error.code) {
-    case "unauthorized":
-      return { code: "token_rejected" };
-    case "forbidden":
-      return { code: "token_forbidden", scope: error.missingScope };
-    case "rate_limited":
-      return { code: "rate_limited", retryAfterSeconds: error.retryAfterSeconds ?? 60 };
-    case "timeout":
-      return { code: "buildkite_unreachable", reason: "timeout" };
-    case "unavailable":
-      return { code: "buildkite_unreachable", reason: "unavailable" };
-    case "unreachable":
-      return { code: "buildkite_unreachable", reason: "unreachable" };
-    case "unexpected_response":
-      return { code: "buildkite_unexpected_response" };
-  }
-}
-
-async function undoSecretWrite(secrets: SecretStore, organizationId: string, written: SecretRef, previous: SecretRef | null) {
-  try {
-    await secrets.rollback(organizationId, written, previous);
-  } catch (error) {
-    // The record was not changed, so it still points at the previous version, which stays readable by its id.
-    log.error("buildkite.connect.rollback_failed", { organizationId, hadPrevious: previous !== null }, error);
+        return true;
+      },
+    }, deadline);
+    if (!replaced.ok) return fail(replaced.failure, info.uuid);
+    log.info("buildkite.connect.succeeded", { organizationId, buildkiteOrg: organization.slug, replaced: current !== null });
+    return { ok: true, organization, warnings, health };
+  } finally {
+    await lease.release();
   }
 }

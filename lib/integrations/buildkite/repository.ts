@@ -1,51 +1,112 @@
 import "server-only";
 
-import type { Prisma } from "@/lib/generated/prisma/client";
+import type { AccessTokenInfo, BuildkiteOrganization } from "@/lib/buildkite/schemas";
 import type { Database } from "@/lib/db/client";
+import { Prisma } from "@/lib/generated/prisma/client";
 import type { SecretRef } from "@/lib/secrets/store";
+import { nextCheckAt } from "./check-timing";
+import type { Health } from "./health";
 
-/** The secret behind an organisation's current connection, for the one path that needs it (undo after a failure). */
-export async function findSecretRef(db: Database, organizationId: string): Promise<SecretRef | null> {
+/**
+ * The connection record. Every change is a compare-and-set on `revision` (read under the organisation's lock),
+ * so even a change that lost its lock can never overwrite a newer record.
+ */
+
+type Reader = Pick<Database, "buildkiteConnection"> | Prisma.TransactionClient;
+
+/** What a change needs: the secret's whereabouts and the facts it compares against. Not for display. */
+export async function findConnectionForChange(db: Reader, organizationId: string) {
   const row = await db.buildkiteConnection.findUnique({
     where: { organizationId },
-    select: { secretRef: true, secretVersion: true },
+    select: {
+      id: true,
+      revision: true,
+      status: true,
+      secretRef: true,
+      secretVersion: true,
+      buildkiteOrgSlug: true,
+      buildkiteOrgName: true,
+      tokenUuid: true,
+      tokenLastFour: true,
+      tokenOwnerName: true,
+      tokenOwnerEmail: true,
+      unreachableSince: true,
+      attentionCode: true,
+    },
   });
-  return row ? { ref: row.secretRef, version: row.secretVersion } : null;
+  if (!row) return null;
+  const { secretRef, secretVersion, ...facts } = row;
+  return { ...facts, secret: { ref: secretRef, version: secretVersion } satisfies SecretRef };
 }
 
-export type ConnectionRecord = {
-  organizationId: string;
-  buildkiteOrgSlug: string;
-  buildkiteOrgName: string;
-  tokenUuid: string;
-  tokenDescription: string | null;
-  tokenOwnerName: string | null;
-  tokenOwnerEmail: string | null;
-  tokenLastFour: string;
-  scopes: string[];
-  tokenCreatedAt: Date | null;
-  tokenExpiresAt: Date | null;
-  secret: SecretRef;
-  connectedById: string;
-  connectedAt: Date;
-};
+export type ConnectionForChange = NonNullable<Awaited<ReturnType<typeof findConnectionForChange>>>;
 
-/** One row per organisation: a reconnect replaces the previous record in place. */
-export async function saveConnectedRecord(tx: Prisma.TransactionClient, record: ConnectionRecord): Promise<void> {
-  const { organizationId, secret, ...fields } = record;
-  const data = {
-    ...fields,
-    status: "connected" as const,
-    secretRef: secret.ref,
-    secretVersion: secret.version,
-    lastVerifiedAt: record.connectedAt,
-    lastErrorCode: null,
+/** The token's facts as Buildkite described them, and its health, in the record's columns. */
+export function tokenColumns(info: AccessTokenInfo, lastFour: string, organization: BuildkiteOrganization, health: Health) {
+  return {
+    buildkiteOrgSlug: organization.slug,
+    buildkiteOrgName: organization.name,
+    tokenUuid: info.uuid,
+    tokenDescription: info.description,
+    tokenOwnerName: info.owner?.name ?? null,
+    tokenOwnerEmail: info.owner?.email ?? null,
+    tokenLastFour: lastFour,
+    scopes: [...info.scopes].sort(),
+    tokenCreatedAt: info.createdAt,
+    tokenExpiresAt: info.expiresAt,
+    ...healthColumns(health),
   };
-  await tx.buildkiteConnection.upsert({
-    where: { organizationId },
-    create: { organizationId, ...data },
-    update: data,
+}
+
+export function healthColumns(health: Health) {
+  return health.status === "connected"
+    ? { status: "connected" as const, attentionCode: null, attentionDetail: Prisma.DbNull }
+    : {
+        status: "needs_attention" as const,
+        attentionCode: health.attention.code,
+        attentionDetail: JSON.parse(JSON.stringify(health.attention)) as Prisma.InputJsonObject,
+      };
+}
+
+/**
+ * The check columns after a connect or rotate: Buildkite has just confirmed the token, so it counts as verified now,
+ * and the schedule picks it up at the organisation's next slot.
+ */
+export function justCheckedColumns(organizationId: string, now: Date, health: Health, intervalMinutes: number) {
+  return {
+    lastVerifiedAt: now,
+    lastCheckedAt: now,
+    lastCheckOutcome: health.status === "connected" ? "passed" : "needs_attention",
+    unreachableSince: null,
+    nextVerifyAt: nextCheckAt(organizationId, now, intervalMinutes),
+  };
+}
+
+export type NewConnection = Omit<Prisma.BuildkiteConnectionUncheckedCreateInput, "id" | "revision" | "updatedAt">;
+
+/** Inserts the record; returns its id and first revision (the name of this change in its notification). */
+export async function insertConnection(tx: Prisma.TransactionClient, data: NewConnection): Promise<{ id: string; revision: number }> {
+  return tx.buildkiteConnection.create({ data, select: { id: true, revision: true } });
+}
+
+/** Applies `data` only if the record is still at `revision`; true when it was. */
+export async function updateConnectionIfUnchanged(
+  tx: Prisma.TransactionClient,
+  organizationId: string,
+  revision: number,
+  data: Prisma.BuildkiteConnectionUncheckedUpdateManyInput,
+): Promise<boolean> {
+  const { count } = await tx.buildkiteConnection.updateMany({
+    where: { organizationId, revision },
+    data: { ...data, revision: { increment: 1 } },
   });
+  return count === 1;
+}
+
+/** Deletes the record only if it is still at `revision`; true when it was. */
+export async function deleteConnectionIfUnchanged(tx: Prisma.TransactionClient, organizationId: string, revision: number): Promise<boolean> {
+  const { count } = await tx.buildkiteConnection.deleteMany({ where: { organizationId, revision } });
+  return count === 1;
 }
 
 /** Everything the page shows, and nothing that points at the secret. */
@@ -65,9 +126,18 @@ export async function findConnectionForDisplay(db: Database, organizationId: str
       tokenCreatedAt: true,
       tokenExpiresAt: true,
       connectedAt: true,
+      rotatedAt: true,
       lastVerifiedAt: true,
-      lastErrorCode: true,
+      lastCheckedAt: true,
+      lastCheckOutcome: true,
+      unreachableSince: true,
+      attentionCode: true,
+      attentionDetail: true,
+      nextVerifyAt: true,
       connectedBy: { select: { name: true, email: true } },
+      rotatedBy: { select: { name: true, email: true } },
+      connectedByKey: { select: { name: true } },
+      rotatedByKey: { select: { name: true } },
     },
   });
 }
