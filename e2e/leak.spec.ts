@@ -1,11 +1,13 @@
 // A recognisable token sent through every path — refusals, failures and a success — must never come back: not in
-// a response or page, not in the server's output, not in any database table, not in a file in the data directory.
+// a response or page, not in the server's output, not in any database table, not in a file in the data directory,
+// not in the secret store's names, descriptions or tags.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { REQUIRED_SCOPE_NAMES } from "../lib/buildkite/scopes";
 import { apiCall, apiPaths, apiWithKey, resetTokenChecks, responsesSeen, type ApiResult } from "./support/api";
 import { buildkiteCard, disconnectOrganization, freshBuildkiteToken, GOOD_SCENARIO, INTEGRATIONS, registerBuildkiteToken, signIn, withDatabase } from "./support/app";
+import type { StoredSecretView } from "../tests/support/secrets-manager-stand-in";
 import { e2eBackend, e2eValue } from "./support/environment";
 
 const CANARY = `bkua_LEAKCANARY.${Date.now().toString(36)}Zq7Xw3Vn`;
@@ -104,9 +106,17 @@ test("a token never leaks, whatever path it takes", async ({ page, browser }) =>
   }
 
   if (e2eBackend === "aws") {
-    // The one place the token belongs: the secret store.
-    const stored = await (await fetch(`${e2eValue("E2E_SECRETS_MANAGER_URL")}/__stand-in/secrets`)).text();
-    expect(stored).toContain(CANARY);
+    // The one place the token belongs: a secret's value. Never its name, description, tags or version ids, which
+    // IAM policies, CloudTrail and the console show to people who may not read values.
+    const response = await fetch(`${e2eValue("E2E_SECRETS_MANAGER_URL")}/__stand-in/secrets`);
+    expect(response.ok).toBe(true);
+    const stored = ((await response.json()) as { secrets: StoredSecretView[] }).secrets;
+    expect(stored.some((secret) => secret.versions.some((version) => version.value.includes(CANARY)))).toBe(true);
+    for (const secret of stored) {
+      const { versions, ...metadata } = secret;
+      const versionMetadata = versions.map((version) => ({ versionId: version.versionId, stages: version.stages, createdDate: version.createdDate }));
+      expect(JSON.stringify([metadata, versionMetadata]).includes(CANARY), `the metadata of ${secret.name} contained the token`).toBe(false);
+    }
   }
 });
 

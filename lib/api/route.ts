@@ -3,10 +3,11 @@ import "server-only";
 import type { z } from "zod";
 import type { AuditAction } from "@/lib/audit/events";
 import { getDb } from "@/lib/db/client";
+import { isDatabaseUnavailable } from "@/lib/db/errors";
 import { log } from "@/lib/log";
 import { finishIdempotent, IDEMPOTENCY_HEADER, isValidIdempotencyKey, requestHash, startIdempotent } from "./idempotency";
 import { authenticate, type Principal } from "./principal";
-import { API_PROBLEMS, type Problem, type ProblemOutcome } from "./problem";
+import { API_PROBLEMS, failureProblem, type Problem, type ProblemOutcome } from "./problem";
 import { getApiRateLimiter } from "./rate-limit";
 import { MAX_BODY_BYTES, ORGANIZATION_ID_PATTERN as UUID } from "./schemas";
 
@@ -41,6 +42,11 @@ export function organizationRoute<Body = undefined, Query = undefined>(spec: Rou
     // The path is the caller's text (a token pasted in the wrong place lands here): only a real id reaches the log.
     const logged = { method: request.method, action: spec.action ?? undefined, organizationId: UUID.test(organizationId) ? organizationId : "(not an id)" };
     const outcome = await run(request, url, organizationId).catch((error: unknown): ApiOutcome => {
+      // A database that is down or restarting is no bug: say so (503 database_failed), as the use cases do.
+      if (isDatabaseUnavailable(error)) {
+        log.error("api.database_unavailable", logged, error);
+        return failureProblem({ code: "database_failed" });
+      }
       log.error("api.unexpected", logged, error);
       return { ok: false, problem: API_PROBLEMS.internalError() };
     });

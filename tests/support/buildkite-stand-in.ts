@@ -96,6 +96,10 @@ export type BuildkiteScenario =
   /** Accepts the request and never answers (until the client gives up or the stand-in closes). */
   | { kind: "hang" }
   | { kind: "html_body" }
+  /** A 200 whose JSON body is larger than any real answer (5 MiB). */
+  | { kind: "huge_body" }
+  /** A 200 whose headers come at once and whose body then arrives one byte every 100 ms, never ending. */
+  | { kind: "slow_body" }
   /** Like `base` (default: no scopes), but the /v2/access-token body lacks `uuid`. */
   | { kind: "missing_uuid"; base?: OkScenario };
 
@@ -144,6 +148,8 @@ export const MESSAGES = {
 export const STAND_IN_JOB_SECRET = "sk_live_st4nd1n_j0b_s3cr3t_9f8e7d6c5b4a";
 
 export const ORG_RATE_LIMIT = 200;
+const HUGE_BODY_BYTES = 5 * 1024 * 1024;
+const SLOW_BODY_BYTE_MS = 100;
 export const USER_RATE_LIMIT = 50;
 const WINDOW_MS = 60_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -221,6 +227,20 @@ export async function startBuildkiteStandIn(options: BuildkiteStandInOptions = {
     });
   }
 
+  /** A body that never ends: "{" and then a space every SLOW_BODY_BYTE_MS, until the client goes or the stand-in closes. */
+  function dribble(signal: AbortSignal): ReadableStream<Uint8Array> {
+    let started = false;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const first = !started;
+        started = true;
+        if (!first) await pause(SLOW_BODY_BYTE_MS, signal);
+        if (signal.aborted || closing) controller.close();
+        else controller.enqueue(new TextEncoder().encode(first ? "{" : " "));
+      },
+    });
+  }
+
   /** Answers every Buildkite route the same way for the non-ok scenarios; undefined = let the route decide. */
   async function commonAnswer(request: Request, scenario: BuildkiteScenario | undefined): Promise<Response | undefined> {
     if (!scenario) return unauthorized();
@@ -246,6 +266,17 @@ export async function startBuildkiteStandIn(options: BuildkiteStandInOptions = {
           "<!DOCTYPE html><html><head><title>Buildkite</title></head><body><h1>Sign in</h1></body></html>",
           { status: 200, headers: { ...rateLimitHeaders(staticRateLimit()), "content-type": "text/html; charset=utf-8" } },
         );
+      case "huge_body":
+        return new HttpResponse(`{"uuid":"${"0".repeat(HUGE_BODY_BYTES)}"}`, {
+          status: 200,
+          headers: { ...rateLimitHeaders(staticRateLimit()), "content-type": "application/json; charset=utf-8" },
+        });
+      case "slow_body":
+        return new HttpResponse(dribble(request.signal), {
+          status: 200,
+          // serve() streams chunked bodies as they come, instead of waiting for the whole body.
+          headers: { ...rateLimitHeaders(staticRateLimit()), "content-type": "application/json; charset=utf-8", "transfer-encoding": "chunked" },
+        });
       case "ok":
         if (scenario.expiresOffsetMs != null && scenario.expiresOffsetMs <= 0) return unauthorized();
         return undefined;
@@ -517,6 +548,14 @@ export async function startBuildkiteStandIn(options: BuildkiteStandInOptions = {
     if (response.type === "error") {
       // A TCP reset with no bytes of response: what a dropped connection looks like to the client.
       req.socket.resetAndDestroy();
+      return;
+    }
+    if (response.headers.get("transfer-encoding") === "chunked" && response.body) {
+      res.writeHead(response.status, [...response.headers.entries()].flat());
+      const reader = response.body.getReader();
+      for (let next = await reader.read(); !next.done && !res.destroyed; next = await reader.read()) res.write(next.value);
+      await reader.cancel().catch(() => undefined);
+      res.end();
       return;
     }
     const body = Buffer.from(await response.arrayBuffer());

@@ -188,11 +188,12 @@ describe("local secret store", () => {
     await rm(keyFile());
     const token = newToken();
 
+    // One at a time: a second attempt started early could reject before anything awaits it (an unhandled rejection).
     for (const attempt of [
-      newStore().write(randomUUID(), token, { requestToken: randomUUID(), previous: null }),
-      newStore().read(connected, written),
+      () => newStore().write(randomUUID(), token, { requestToken: randomUUID(), previous: null }),
+      () => newStore().read(connected, written),
     ]) {
-      const error = await expectStoreError(attempt, "misconfigured", token);
+      const error = await expectStoreError(attempt(), "misconfigured", token);
       expect(error.message).toContain("encryption.key");
       expect(error.message).toContain("SECRETS_ENCRYPTION_KEY");
     }

@@ -13,6 +13,7 @@ import { disconnectBuildkite } from "@/lib/integrations/buildkite/disconnect";
 import { diagnosticsState, type DiagnosticsFormState } from "@/lib/integrations/buildkite/presentation/diagnostics-view";
 import {
   connectState,
+  databaseUnavailableState,
   disconnectState,
   rotateState,
   UNEXPECTED_FAILURE,
@@ -59,6 +60,7 @@ export const connectBuildkiteAction = adminAction<{ token: string; buildkiteOrgS
   },
   refused,
   unexpected: UNEXPECTED_FAILURE,
+  databaseUnavailable: databaseUnavailableState(),
 });
 
 export const rotateBuildkiteAction = adminAction<{ token: string; revokePrevious: boolean }, RotateFormState>({
@@ -78,6 +80,7 @@ export const rotateBuildkiteAction = adminAction<{ token: string; revokePrevious
   },
   refused,
   unexpected: UNEXPECTED_FAILURE,
+  databaseUnavailable: databaseUnavailableState(),
 });
 
 export const disconnectBuildkiteAction = adminAction<{ revokeAtBuildkite: boolean; evenIfRevokeFails: boolean }, DisconnectFormState>({
@@ -93,6 +96,7 @@ export const disconnectBuildkiteAction = adminAction<{ revokeAtBuildkite: boolea
   },
   refused,
   unexpected: UNEXPECTED_FAILURE,
+  databaseUnavailable: databaseUnavailableState(),
 });
 
 export const verifyBuildkiteAction = adminAction<null, VerifyFormState>({
@@ -105,6 +109,7 @@ export const verifyBuildkiteAction = adminAction<null, VerifyFormState>({
   },
   refused,
   unexpected: UNEXPECTED_FAILURE,
+  databaseUnavailable: databaseUnavailableState(),
 });
 
 export const diagnoseBuildkiteAction = adminAction<null, DiagnosticsFormState>({
@@ -115,4 +120,5 @@ export const diagnoseBuildkiteAction = adminAction<null, DiagnosticsFormState>({
   },
   refused,
   unexpected: UNEXPECTED_FAILURE,
+  databaseUnavailable: databaseUnavailableState(),
 });

@@ -50,6 +50,11 @@ export const UNEXPECTED_FAILURE: ErrorState = {
   message: "The connection was not changed. Try again in a minute; if it keeps failing, contact support.",
 };
 
+/** A database that could not be reached at all (down, restarting): the same words as a change it refused. */
+export function databaseUnavailableState(): ErrorState {
+  return errorState({ code: "database_failed" });
+}
+
 export function errorState(failure: ConnectionFailure): ErrorState {
   return {
     status: "error",
