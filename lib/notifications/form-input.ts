@@ -29,7 +29,8 @@ export function urlProblemMessage(problem: UrlProblem, allowPrivateNetworks: boo
 export function parseAddEndpoint(formData: FormData, allowPrivateNetworks: boolean): AddEndpointParse {
   const url = String(formData.get("url") ?? "").trim();
   const chosen = formData.getAll("events").map(String);
-  const values = { url, events: chosen };
+  // What refills the form is bounded, whatever a script posted: the field's limit, and only the known events.
+  const values = { url: url.slice(0, MAX_URL_LENGTH), events: chosen.filter(isWebhookEventType) };
   if (url === "") return { ok: false, field: "url", message: "Enter the Endpoint URL: the address Gitar should send events to.", values };
   if (url.length > MAX_URL_LENGTH) return { ok: false, field: "url", message: `The address is longer than ${MAX_URL_LENGTH} characters. Use a shorter one.`, values };
   const checked = checkEndpointUrl(url, allowPrivateNetworks);

@@ -598,6 +598,24 @@ describe.each([localBackend(), awsBackend(() => harness.secretsManager)])("rever
     await connection.store.expectUntouched();
   });
 
+  it("a scheduled check that finds a change under way leaves it alone, without waiting; the next run checks it", async () => {
+    const connection = await connectedAnHourAgo(new Date());
+    const { tenant } = connection;
+    const held = await harness.locks.acquire(tenant.organizationId);
+    expect(held).not.toBeNull();
+    let result: Awaited<ReturnType<typeof reverify>>;
+    try {
+      result = await reverify(deps(), tenant, SCHEDULER);
+      expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(connection.row);
+    } finally {
+      await held!.release();
+    }
+    expect(result).toEqual({ ok: false, failure: { code: "busy" } });
+
+    expect(await reverify(deps(), tenant, SCHEDULER)).toMatchObject({ ok: true, outcome: "passed" });
+    expect((await connectionOf(harness.db, tenant.organizationId)).revision).toBe(connection.row.revision + 1);
+  });
+
   it("an organisation with no connection → not_connected, audited as a failed verify", async () => {
     const tenant = await tenants.create();
 

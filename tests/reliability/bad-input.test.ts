@@ -4,6 +4,8 @@ import { personActor } from "@/lib/audit/actor";
 import { isBuildkiteSlug } from "@/lib/buildkite/slug";
 import { parseBuildkiteToken, TOKEN_MESSAGES } from "@/lib/buildkite/token-input";
 import { EXPIRY_CHOICES, parseCreateApiKey } from "@/lib/api-keys/form-input";
+import { WEBHOOK_EVENT_TYPES } from "@/lib/notifications/event-types";
+import { MAX_URL_LENGTH, parseAddEndpoint } from "@/lib/notifications/form-input";
 import { connectBuildkite } from "@/lib/integrations/buildkite/connect";
 import { connectState, rotateState } from "@/lib/integrations/buildkite/presentation/form-state";
 import { rotateBuildkiteToken } from "@/lib/integrations/buildkite/rotate";
@@ -154,6 +156,50 @@ describe("the API key form", () => {
           if (name) expectNotEchoed(parsed.message, name);
           // What refills the form is bounded, whatever was sent.
           expect(parsed.values.name.length).toBeLessThanOrEqual(1000);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe("the Add endpoint form", () => {
+  const host = fc.oneof(
+    fc.domain(),
+    fc.constantFrom("localhost", "127.0.0.1", "10.0.0.7", "192.168.1.1", "172.16.0.1", "169.254.169.254", "[::1]", "[fd00::1]", "0.0.0.0", "2130706433", "0x7f.1"),
+  );
+  const url = fc.oneof(
+    { weight: 3, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.constantFrom("https://", "http://", "HTTPS://", "ftp://", "javascript:", "data:text/html,", "//", ""), fc.option(fc.constantFrom("user:pass@", "user@")), host, fc.option(fc.integer({ min: 0, max: 70_000 })), fc.webPath())
+        .map(([scheme, credentials, name, port, path]) => `${scheme}${credentials ?? ""}${name}${port === null ? "" : `:${port}`}${path}`),
+    },
+    { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 200 }) },
+    { weight: 1, arbitrary: fc.string({ minLength: MAX_URL_LENGTH - 10, maxLength: MAX_URL_LENGTH + 500 }) },
+  );
+  const events = fc.array(fc.oneof(fc.constantFrom(...WEBHOOK_EVENT_TYPES, "test", "endpoint.disabled"), fc.string({ maxLength: 40 })), { maxLength: 10 });
+
+  it(`${RUNS} addresses and event choices: an endpoint only for a public https:// address, else words that say what to fix`, () => {
+    fc.assert(
+      fc.property(fc.option(url), events, (address, chosen) => {
+        const form = new FormData();
+        if (address !== null) form.set("url", address);
+        for (const event of chosen) form.append("events", event);
+        const parsed = parseAddEndpoint(form, false);
+        if (parsed.ok) {
+          const accepted = new URL(parsed.input.url);
+          expect(accepted.protocol).toBe("https:");
+          expect(accepted.username + accepted.password).toBe("");
+          expect(accepted.hostname).not.toMatch(/^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.0\.0\.0$|\[)/);
+          expect(parsed.input.events.length).toBeGreaterThan(0);
+          for (const event of parsed.input.events) expect(WEBHOOK_EVENT_TYPES).toContain(event);
+        } else {
+          expect(parsed.message.length).toBeGreaterThan(0);
+          if (address) expectNotEchoed(parsed.message, address);
+          expect(parsed.values.url.length).toBeLessThanOrEqual(MAX_URL_LENGTH);
+          for (const event of parsed.values.events) expect(WEBHOOK_EVENT_TYPES).toContain(event);
         }
       }),
       { numRuns: RUNS },

@@ -8,7 +8,8 @@ import type { Prisma } from "@/lib/generated/prisma/client";
 /**
  * One change at a time per organisation's Buildkite connection. Connect, rotate and disconnect hold the lock from
  * reading the current record, through the secret write and its read-back, to the commit (and, for disconnect, the
- * secret's deletion); verify takes it to commit its verdict. A second change for the same organisation waits up to
+ * secret's deletion); verify takes it to commit its verdict (the schedule's verify inside that commit's own
+ * transaction: tryInTransaction). A second change for the same organisation waits up to
  * `waitMs`, then gets "busy". Different organisations never wait for each other (barring a hash collision, which
  * only makes two of them take turns).
  */
@@ -32,6 +33,13 @@ export type ConnectionLease = {
 export type ConnectionLocks = {
   /** `waitMs` replaces the configured wait; `atMostMs` caps whichever applies (what is left of a deadline). */
   acquire(organizationId: string, options?: { waitMs?: number; atMostMs?: number }): Promise<ConnectionLease | null>;
+  /**
+   * Takes the lock inside `tx` itself, without waiting: false when another change holds it. COMMIT or ROLLBACK of
+   * `tx` releases it. For work that needs the lock only for one commit and never waits for it (the schedule's
+   * verdicts): one statement, where `acquire` costs a lock connection and four (docs/benchmarks.md, part 5). Never
+   * for a wait: a connection of the app's pool must not sit waiting on a lock whose holder needs one to commit.
+   */
+  tryInTransaction(tx: Prisma.TransactionClient, organizationId: string): Promise<boolean>;
 };
 
 export class LeaseLostError extends Error {
@@ -49,6 +57,11 @@ export function createConnectionLocks(pool: pg.Pool, defaults: { waitMs: number 
       // hold them, and those end within their own deadlines. Only this organisation's lock answers "busy" sooner.
       const attempt = await acquireAdvisoryLock(pool, connectionLockKey(organizationId), waitMs, { connectionWaitMs: options.atMostMs });
       return attempt.ok ? leaseFor(organizationId, attempt.lock) : null;
+    },
+    async tryInTransaction(tx, organizationId) {
+      const [classId, objectId] = connectionLockKey(organizationId);
+      const rows = await tx.$queryRawUnsafe<Array<{ locked: boolean }>>("SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS locked", classId, objectId);
+      return rows[0]?.locked === true;
     },
   };
 }

@@ -1,0 +1,15 @@
+import { randomUUID } from "node:crypto";
+import { startSecretsManagerStandIn, STAND_IN_CREDENTIALS } from "../tests/support/secrets-manager-stand-in";
+const sm = await startSecretsManagerStandIn();
+process.env.AWS_REGION = sm.region; process.env.AWS_ACCESS_KEY_ID = STAND_IN_CREDENTIALS.accessKeyId; process.env.AWS_SECRET_ACCESS_KEY = STAND_IN_CREDENTIALS.secretAccessKey; process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
+const { createAwsSecretStore } = await import("../lib/secrets/aws");
+const store = createAwsSecretStore({ prefix: "bench", kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", timeoutMs: 5000 });
+const org = randomUUID();
+const ref = await store.write(org, "bkua_x".padEnd(40, "y"), { requestToken: randomUUID(), previous: null });
+const N = 1000;
+for (let i = 0; i < 100; i++) await store.read(org, ref);
+const c0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < N; i++) await store.read(org, ref);
+const c = process.cpuUsage(c0);
+console.log("GetSecretValue wall ms", ((performance.now() - t0) / N).toFixed(2), "cpu ms (sdk+stand-in)", ((c.user + c.system) / 1000 / N).toFixed(2));
+await sm.close();
