@@ -6,6 +6,9 @@ import { REQUIRED_SCOPE_NAMES } from "@/lib/buildkite/scopes";
 import { connectBuildkite } from "@/lib/integrations/buildkite/connect";
 import type { ConnectionDependencies } from "@/lib/integrations/buildkite/dependencies";
 import type { ConnectionFailure } from "@/lib/integrations/buildkite/failures";
+import { findConnectionForChange } from "@/lib/integrations/buildkite/repository";
+import { reverifyConnection } from "@/lib/integrations/buildkite/reverify";
+import { rotateBuildkiteToken } from "@/lib/integrations/buildkite/rotate";
 import type { BuildkiteScenario } from "../support/buildkite-stand-in";
 import {
   accessTokenChecks,
@@ -614,6 +617,21 @@ describe.each([localBackend(), awsBackend(() => harness.secretsManager)])("rever
 
     expect(await reverify(deps(), tenant, SCHEDULER)).toMatchObject({ ok: true, outcome: "passed" });
     expect((await connectionOf(harness.db, tenant.organizationId)).revision).toBe(connection.row.revision + 1);
+  });
+
+  it("a scheduled check given a record read before a rotation drops its verdict: the rotated connection is untouched", async () => {
+    const connection = await connectedAnHourAgo(new Date());
+    const { tenant } = connection;
+    // What the schedule read with its batch of claims, a moment before the check.
+    const readEarlier = await findConnectionForChange(harness.db, tenant.organizationId);
+    const next = freshToken(harness.buildkite, goodScenario());
+    expect(await rotateBuildkiteToken({ organizationId: tenant.organizationId, actor: personActor(tenant.actor), token: next.token, revokePrevious: false }, deps())).toMatchObject({ ok: true });
+    const rotated = await connectionOf(harness.db, tenant.organizationId);
+
+    const result = await reverifyConnection({ organizationId: tenant.organizationId, actor: SCHEDULER }, deps(), { record: readEarlier });
+
+    expect(result).toEqual({ ok: false, failure: { code: "busy" } });
+    expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(rotated);
   });
 
   it("an organisation with no connection → not_connected, audited as a failed verify", async () => {

@@ -14,29 +14,38 @@ import type { Health } from "./health";
 
 type Reader = Pick<Database, "buildkiteConnection"> | Prisma.TransactionClient;
 
+const FOR_CHANGE = {
+  id: true,
+  revision: true,
+  status: true,
+  secretRef: true,
+  secretVersion: true,
+  buildkiteOrgSlug: true,
+  buildkiteOrgName: true,
+  tokenUuid: true,
+  tokenLastFour: true,
+  tokenOwnerName: true,
+  tokenOwnerEmail: true,
+  unreachableSince: true,
+  attentionCode: true,
+} satisfies Prisma.BuildkiteConnectionSelect;
+
+type ForChangeRow = Prisma.BuildkiteConnectionGetPayload<{ select: typeof FOR_CHANGE }>;
+
+function forChange({ secretRef, secretVersion, ...facts }: ForChangeRow) {
+  return { ...facts, secret: { ref: secretRef, version: secretVersion } satisfies SecretRef };
+}
+
 /** What a change needs: the secret's whereabouts and the facts it compares against. Not for display. */
 export async function findConnectionForChange(db: Reader, organizationId: string) {
-  const row = await db.buildkiteConnection.findUnique({
-    where: { organizationId },
-    select: {
-      id: true,
-      revision: true,
-      status: true,
-      secretRef: true,
-      secretVersion: true,
-      buildkiteOrgSlug: true,
-      buildkiteOrgName: true,
-      tokenUuid: true,
-      tokenLastFour: true,
-      tokenOwnerName: true,
-      tokenOwnerEmail: true,
-      unreachableSince: true,
-      attentionCode: true,
-    },
-  });
-  if (!row) return null;
-  const { secretRef, secretVersion, ...facts } = row;
-  return { ...facts, secret: { ref: secretRef, version: secretVersion } satisfies SecretRef };
+  const row = await db.buildkiteConnection.findUnique({ where: { organizationId }, select: FOR_CHANGE });
+  return row ? forChange(row) : null;
+}
+
+/** The same for many organisations in one query (the schedule's batch of claims), by organisation. */
+export async function findConnectionsForChange(db: Reader, organizationIds: readonly string[]) {
+  const rows = await db.buildkiteConnection.findMany({ where: { organizationId: { in: [...organizationIds] } }, select: { ...FOR_CHANGE, organizationId: true } });
+  return new Map(rows.map(({ organizationId, ...row }) => [organizationId, forChange(row)]));
 }
 
 export type ConnectionForChange = NonNullable<Awaited<ReturnType<typeof findConnectionForChange>>>;

@@ -4,6 +4,7 @@ import { SCHEDULER } from "@/lib/audit/actor";
 import type { Database } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { clock, type ConnectionDependencies } from "./dependencies";
+import { findConnectionsForChange, type ConnectionForChange } from "./repository";
 import { reverifyConnection } from "./reverify";
 
 /**
@@ -47,15 +48,18 @@ export async function runScheduledChecks(
   const deadline = Date.now() + options.budgetMs;
   const batchSize = options.batchSize ?? Math.max(options.concurrency * 4, 20);
   const run: ScheduledRun = { checked: 0, passed: 0, needsAttention: 0, unreachable: 0, skipped: 0, released: 0 };
-  const queue: string[] = [];
+  const queue: Array<{ organizationId: string; record: ConnectionForChange | null }> = [];
   let exhausted = false;
   let refilling: Promise<void> | null = null;
 
+  // The claimed records are read in one query per batch, not one per check. One read a moment before its check is
+  // as good as one at the check: the verdict is committed only if the record's revision is still the one read.
   const refill = () =>
     (refilling ??= claimDueConnections(deps.db, { limit: batchSize, now: now() })
-      .then((claimed) => {
+      .then(async (claimed) => {
         if (claimed.length === 0) exhausted = true;
-        queue.push(...claimed);
+        const records = await findConnectionsForChange(deps.db, claimed);
+        queue.push(...claimed.map((organizationId) => ({ organizationId, record: records.get(organizationId) ?? null })));
       })
       .finally(() => {
         refilling = null;
@@ -68,9 +72,9 @@ export async function runScheduledChecks(
         await refill();
         continue;
       }
-      const organizationId = queue.shift()!;
+      const { organizationId, record } = queue.shift()!;
       try {
-        const result = await reverifyConnection({ organizationId, actor: SCHEDULER }, deps, { lockWaitMs: SCHEDULED_LOCK_WAIT_MS });
+        const result = await reverifyConnection({ organizationId, actor: SCHEDULER }, deps, { lockWaitMs: SCHEDULED_LOCK_WAIT_MS, record });
         if (!result.ok) run.skipped += 1;
         else {
           run.checked += 1;
@@ -86,7 +90,7 @@ export async function runScheduledChecks(
   }
 
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  if (queue.length > 0) run.released = await releaseClaims(deps.db, queue.splice(0), now());
+  if (queue.length > 0) run.released = await releaseClaims(deps.db, queue.splice(0).map((entry) => entry.organizationId), now());
   return run;
 }
 
