@@ -234,3 +234,45 @@ describe("the real registry's jobs on the harness's parts", () => {
     ]);
   });
 });
+
+describe("waking on NOTIFY", () => {
+  const channel = `test_wake_${randomBytes(4).toString("hex")}`;
+  const name = `test.woken-${randomBytes(4).toString("hex")}`;
+  let runs = 0;
+  const woken: JobDefinition = {
+    name,
+    expireInSeconds: 30,
+    wakeOn: channel,
+    async handler() {
+      runs += 1;
+    },
+  };
+  const context: JobContext = { deps: {} as JobContext["deps"], config: {} as JobContext["config"], notifications: {} as JobContext["notifications"], email: { mailer: undefined, from: "", appUrl: "" } };
+  const notify = () => harness.db.$executeRawUnsafe(`SELECT pg_notify('${channel}', '')`);
+  const listeners = () =>
+    harness.db.$queryRawUnsafe<Array<{ pid: number }>>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gitar-jobs-listen' AND query LIKE 'LISTEN "${channel}"%'`,
+    );
+
+  beforeAll(async () => {
+    context.config = buildkiteConfig();
+    // No cron schedule: a job of this queue runs only when something wakes it.
+    await start(context, [woken]);
+  });
+
+  it("a NOTIFY wakes the job; a lost listening connection is opened again, and wakes it once for what it missed", async () => {
+    await notify();
+    expect(await waitFor(() => runs === 1, 10_000)).toBe(true);
+
+    const [before] = await listeners();
+    expect(before).toBeDefined();
+    await harness.db.$queryRawUnsafe(`SELECT pg_terminate_backend($1)`, before!.pid);
+    // Back, on a new connection, by itself.
+    expect(await waitFor(async () => (await listeners()).some((listener) => listener.pid !== before!.pid), 20_000)).toBe(true);
+    // The catch-up wake, for notifications sent while no one listened.
+    expect(await waitFor(() => runs === 2, 10_000)).toBe(true);
+
+    await notify();
+    expect(await waitFor(() => runs === 3, 10_000)).toBe(true);
+  });
+});
