@@ -21,12 +21,17 @@ if (!browser) {
   process.exit(0);
 }
 
-const backends = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["local", "aws"];
+// `--suite main` (npm run test:e2e) or `--suite reliability` (the browser rows of npm run test:reliability); the
+// other arguments name backends.
+const args = process.argv.slice(2);
+const suiteAt = args.indexOf("--suite");
+const suite = suiteAt === -1 ? undefined : args.splice(suiteAt, 2)[1];
+const backends = args.length > 0 ? args : ["local", "aws"];
 for (const backend of backends) {
-  console.log(`\n▸ browser tests with the ${backend} secret store (${browser})`);
+  console.log(`\n▸ ${suite === "reliability" ? "browser reliability tests" : "browser tests"} with the ${backend} secret store (${browser})`);
   const result = spawnSync("playwright", ["test", "--config", "e2e/playwright.config.ts"], {
     stdio: "inherit",
-    env: { ...process.env, CHROMIUM_PATH: browser, E2E_SECRETS_BACKEND: backend, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, CHROMIUM_PATH: browser, E2E_SECRETS_BACKEND: backend, NEXT_TELEMETRY_DISABLED: "1", ...(suite ? { E2E_SUITE: suite } : {}) },
   });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -4,7 +4,7 @@ import type { Actor } from "@/lib/audit/actor";
 import { recordAuditEvent } from "@/lib/audit/record";
 import type { BuildkiteOrganization } from "@/lib/buildkite/schemas";
 import { log } from "@/lib/log";
-import { recordConnectionEvents, withAttention } from "@/lib/notifications/connection-events";
+import { recordConnectionEvents, withAttention } from "./connection-events";
 import { deadlineFor } from "./deadline";
 import { clock, DEFAULT_VERIFY_INTERVAL_MINUTES, type ConnectionDependencies } from "./dependencies";
 import { recordFailedAttempt } from "./failed-attempts";

@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Request } from "@playwright/test";
-import { BUILDKITE_TOKENS } from "../tests/support/buildkite-fixtures";
-import { buildkiteCard, connectionOf, disconnectOrganization, INTEGRATIONS, signIn, withDatabase } from "./support/app";
+import { BUILDKITE_TOKENS } from "../../tests/support/buildkite-fixtures";
+import { buildkiteCard, connectionOf, disconnectOrganization, INTEGRATIONS, signIn, withDatabase } from "../support/app";
 
 async function signedInPage(browser: Browser, email: string) {
   const context = await browser.newContext();

@@ -4,11 +4,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { REQUIRED_SCOPE_NAMES } from "../lib/buildkite/scopes";
-import { apiCall, apiPaths, apiWithKey, resetTokenChecks, responsesSeen, type ApiResult } from "./support/api";
-import { buildkiteCard, disconnectOrganization, freshBuildkiteToken, GOOD_SCENARIO, INTEGRATIONS, registerBuildkiteToken, signIn, withDatabase } from "./support/app";
-import type { StoredSecretView } from "../tests/support/secrets-manager-stand-in";
-import { e2eBackend, e2eValue } from "./support/environment";
+import { REQUIRED_SCOPE_NAMES } from "../../lib/buildkite/scopes";
+import { apiCall, apiPaths, apiWithKey, resetTokenChecks, responsesSeen, type ApiResult } from "../support/api";
+import { buildkiteCard, disconnectOrganization, freshBuildkiteToken, GOOD_SCENARIO, INTEGRATIONS, registerBuildkiteToken, signIn, withDatabase } from "../support/app";
+import type { StoredSecretView } from "../../tests/support/secrets-manager-stand-in";
+import { e2eBackend, e2eValue } from "../support/environment";
 
 const CANARY = `bkua_LEAKCANARY.${Date.now().toString(36)}Zq7Xw3Vn`;
 const NINE = [...REQUIRED_SCOPE_NAMES];

@@ -2,10 +2,10 @@ import "server-only";
 
 import type { Actor } from "@/lib/audit/actor";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import type { Attention, Health } from "@/lib/integrations/buildkite/health";
-import { describeAttention } from "@/lib/integrations/buildkite/presentation/messages";
-import type { NotificationEventType } from "./event-types";
-import { recordNotification } from "./record";
+import type { Attention, Health } from "./health";
+import { describeAttention } from "./presentation/messages";
+import type { NotificationEventType } from "@/lib/notifications/event-types";
+import { recordNotification } from "@/lib/notifications/record";
 
 /**
  * The events a change of a Buildkite connection sends, recorded in that change's transaction. Each change writes a

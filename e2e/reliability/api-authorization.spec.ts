@@ -3,8 +3,8 @@
 // have acted); another organisation's key or admin → 404 that tells nothing. A refused call changes nothing: the
 // connection row and the secret store are the same before and after.
 import { expect, request as playwrightRequest, test } from "@playwright/test";
-import { generateApiKey } from "../lib/api-keys/key-format";
-import { disconnectOrganization, freshBuildkiteToken } from "./support/app";
+import { generateApiKey } from "../../lib/api-keys/key-format";
+import { disconnectOrganization, freshBuildkiteToken } from "../support/app";
 import {
   apiFor,
   apiWithKey,
@@ -20,8 +20,8 @@ import {
   type Api,
   type ApiCaller,
   type ApiResult,
-} from "./support/api";
-import { e2eBaseUrl } from "./support/environment";
+} from "../support/api";
+import { e2eBaseUrl } from "../support/environment";
 
 type Expected =
   | { kind: "allowed"; actor: { type: "person"; email: string } | { type: "api_key" } }

@@ -7,8 +7,8 @@ import {
   disconnectOrganization,
   freshBuildkiteToken,
   INTEGRATIONS,
-} from "./support/app";
-import { captureActionPost, replayActionPost, signedInPage } from "./support/server-actions";
+} from "../support/app";
+import { captureActionPost, replayActionPost, signedInPage } from "../support/server-actions";
 
 // A server action is a public POST endpoint: hiding a button protects nothing. Each management action, replayed
 // with a member's session, is refused by the server, changes nothing, and is recorded in the audit log.

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import fc from "fast-check";
-import { startApp, type AppProcess } from "./support/app-process";
-import { apiPaths, changeableState, contract, contractViolations, createTestKey, type CallOptions, type SeenResponse } from "./support/api";
-import { disconnectOrganization, resetTokenChecks, withDatabase } from "./support/app";
-import { e2eBackend, e2ePort } from "./support/environment";
+import { startApp, type AppProcess } from "../support/app-process";
+import { apiPaths, changeableState, contract, contractViolations, createTestKey, type CallOptions, type SeenResponse } from "../support/api";
+import { resetTokenChecks, withDatabase } from "../support/app";
+import { e2eBackend, e2ePort } from "../support/environment";
 
 // Bad input, generated, over HTTP: 10,000 request bodies for PUT (connect), and 2,000 calls with generated queries
 // and bodies to the other endpoints, each sent by Node's HTTP client (fetch, undici) to a production build of the
@@ -16,7 +17,9 @@ import { e2eBackend, e2ePort } from "./support/environment";
 // printed with its seed.
 //
 // The app runs as an instance of its own beside the suite's, with rate limits high enough that the bodies, not the
-// limiter, are what is tested (the suite's instance keeps the defaults its own tests rely on).
+// limiter, are what is tested (the suite's instance keeps the defaults its own tests rely on), for an organisation
+// of its own: the limits are counted per organisation in Postgres, for every instance, and 12,000 calls would use up
+// the demo organisations' for the tests that come after.
 
 const TAG = "Zq9ECHO";
 const RUNS_PER_BODY = 10_000;
@@ -26,22 +29,37 @@ let fuzzed: AppProcess;
 let logFile: string;
 let apiKey: string;
 let orgId: string;
+const ORGANIZATION = `fuzz-${randomBytes(4).toString("hex")}`;
+
+/** An organisation with one admin, as members:add makes them. */
+async function createOrganization(slug: string) {
+  await withDatabase(async (client) => {
+    const organizationId = randomUUID();
+    const userId = randomUUID();
+    await client.query(`INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $3)`, [organizationId, `Fuzz ${slug}`, slug]);
+    await client.query(`INSERT INTO users (id, email, name) VALUES ($1, $2, 'Fuzz Admin')`, [userId, `admin@${slug}.test`]);
+    await client.query(`INSERT INTO memberships (id, user_id, organization_id, role) VALUES ($1, $2, $3, 'admin')`, [randomUUID(), userId, organizationId]);
+  });
+}
 
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   const env = JSON.parse(process.env.E2E_APP_ENV!) as NodeJS.ProcessEnv;
-  logFile = path.resolve(import.meta.dirname, "..", "test-results", `e2e-${e2eBackend}`, "server-fuzz-instance.log");
+  logFile = path.resolve(import.meta.dirname, "../..", "test-results", `e2e-${e2eBackend}`, "server-fuzz-instance.log");
   fuzzed = await startApp({ ...env, PORT: String(e2ePort + 51), API_RATE_LIMIT_PER_KEY: "100000", API_RATE_LIMIT_PER_ORGANIZATION: "1000000" }, logFile);
-  const key = await createTestKey("globex", { name: "fuzz" });
+  await createOrganization(ORGANIZATION);
+  const key = await createTestKey(ORGANIZATION, { name: "fuzz" });
   apiKey = key.key;
   orgId = key.organizationId;
 });
 
 test.afterAll(async () => {
   await fuzzed?.stop();
-  await resetTokenChecks();
+  // The organisation goes, and with it its key, audit events and connection (ON DELETE CASCADE).
+  await withDatabase((client) => client.query(`DELETE FROM organizations WHERE slug = $1`, [ORGANIZATION]));
+  await withDatabase((client) => client.query(`DELETE FROM users WHERE email = $1`, [`admin@${ORGANIZATION}.test`]));
 });
 
 // Strings of every kind; a share of them carry the tag, so an echo of any part around it is seen.
@@ -158,7 +176,7 @@ async function expectHandled(sent: Sent) {
 }
 
 async function expectNothingStoredOrUnhandled(before: Awaited<ReturnType<typeof changeableState>>) {
-  expect(await changeableState("globex")).toEqual(before);
+  expect(await changeableState(ORGANIZATION)).toEqual(before);
   const tagged = await withDatabase(async (client) => {
     const { rows } = await client.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
     const found: string[] = [];
@@ -176,8 +194,7 @@ async function expectNothingStoredOrUnhandled(before: Awaited<ReturnType<typeof 
 
 test("10,000 generated connect bodies: no 5xx, no echo, nothing stored", async () => {
   test.setTimeout(900_000);
-  await disconnectOrganization("globex");
-  const before = await changeableState("globex");
+  const before = await changeableState(ORGANIZATION);
 
   await fc.assert(fc.asyncProperty(putRequest(apiPaths.connection(orgId)), expectHandled), { numRuns: RUNS_PER_BODY });
 
@@ -186,8 +203,7 @@ test("10,000 generated connect bodies: no 5xx, no echo, nothing stored", async (
 
 test("2,000 generated queries and bodies to the other endpoints: no 5xx, no echo, nothing stored", async () => {
   test.setTimeout(600_000);
-  await disconnectOrganization("globex");
-  const before = await changeableState("globex");
+  const before = await changeableState(ORGANIZATION);
 
   await fc.assert(fc.asyncProperty(otherRequest(), expectHandled), { numRuns: RUNS_PER_QUERY });
 

@@ -1,10 +1,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
-import { organizationId } from "./support/api";
-import { auditEventsOf, buildkiteRequests, disconnectOrganization, freshBuildkiteToken, INTEGRATIONS, signIn, withDatabase } from "./support/app";
-import { e2eBaseUrl } from "./support/environment";
-import { captureActionPost } from "./support/server-actions";
+import { organizationId } from "../support/api";
+import { auditEventsOf, buildkiteRequests, disconnectOrganization, freshBuildkiteToken, INTEGRATIONS, signIn, withDatabase } from "../support/app";
+import { e2eBaseUrl } from "../support/environment";
+import { captureActionPost } from "../support/server-actions";
 
 // The headers every page is served with, seen by a real browser: a Content-Security-Policy with a fresh nonce per
 // request that lets the app's own scripts run and nothing else, the other security headers, and how the session
