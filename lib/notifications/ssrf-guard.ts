@@ -100,7 +100,14 @@ export function checkEndpointUrl(value: string, allowPrivateNetworks: boolean): 
   if (!url.hostname) return { ok: false, problem: "invalid" };
   const literal = hostOf(url);
   if (!allowPrivateNetworks && isIP(literal) && !isPublicAddress(literal)) return { ok: false, problem: "private_address" };
+  // "localhost" and its subdomains are loopback by definition (RFC 6761): refused now, not first at delivery.
+  if (!allowPrivateNetworks && isLoopbackName(url.hostname)) return { ok: false, problem: "private_address" };
   return { ok: true, url };
+}
+
+function isLoopbackName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, "");
+  return name === "localhost" || name.endsWith(".localhost");
 }
 
 /** The hostname as DNS or an IP parser wants it (IPv6 literals lose their brackets). */

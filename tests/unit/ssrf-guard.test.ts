@@ -65,6 +65,12 @@ describe("the Add endpoint form", () => {
     expect(parseAddEndpoint(form(""), false)).toMatchObject({ ok: false, field: "url", message: expect.stringContaining("Endpoint URL") });
     expect(parseAddEndpoint(form("http://hooks.example.com"), false)).toMatchObject({ ok: false, field: "url", message: expect.stringContaining("https://") });
     expect(parseAddEndpoint(form("https://169.254.169.254/"), false)).toMatchObject({ ok: false, field: "url", message: expect.stringContaining("private network") });
+    // Found by the fuzzing in tests/reliability/bad-input.test.ts: localhost is loopback by definition (RFC 6761).
+    for (const name of ["https://localhost", "https://LOCALHOST./x", "https://api.localhost:8443/"]) {
+      expect(parseAddEndpoint(form(name), false), name).toMatchObject({ ok: false, field: "url", message: expect.stringContaining("private network") });
+    }
+    expect(parseAddEndpoint(form("https://localhost.example.com"), false)).toMatchObject({ ok: true });
+    expect(parseAddEndpoint(form("http://localhost:4000/hook"), true)).toMatchObject({ ok: true });
     expect(parseAddEndpoint(form("https://hooks.example.com", []), false)).toMatchObject({ ok: false, field: "events", values: { url: "https://hooks.example.com" } });
     expect(parseAddEndpoint(form("https://hooks.example.com", ["connection.everything"]), false)).toMatchObject({ ok: false, field: "events" });
   });
