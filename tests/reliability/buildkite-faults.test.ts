@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { personActor } from "@/lib/audit/actor";
 import { connectBuildkite } from "@/lib/integrations/buildkite/connect";
 import { disconnectBuildkite } from "@/lib/integrations/buildkite/disconnect";
@@ -7,7 +7,7 @@ import type { AttentionCode } from "@/lib/integrations/buildkite/health";
 import { connectState, disconnectState, rotateState, verifyState } from "@/lib/integrations/buildkite/presentation/form-state";
 import { rotateBuildkiteToken } from "@/lib/integrations/buildkite/rotate";
 import type { BuildkiteScenario } from "../support/buildkite-stand-in";
-import { connectFresh, connectionOf, expectTokenKeptSecret, goodScenario, reverify, tenantTracker, watchSecret } from "../support/connection-checks";
+import { connectFresh, connectionOf, expectShownWithout, expectTokenKeptSecret, goodScenario, reverify, tenantTracker, watchLogLines, watchSecret } from "../support/connection-checks";
 import { setUpIntegrationHarness } from "../support/integration-harness";
 import { awsBackend, freshBackendPerTest, localBackend, type SecretBackend } from "../support/secret-backends";
 import { auditOf, freshToken } from "../support/tenants";
@@ -57,24 +57,7 @@ const harness = setUpIntegrationHarness();
 const tenants = tenantTracker(() => harness.db);
 afterAll(() => tenants.removeAll());
 
-let logSpies: Array<MockInstance<(...args: unknown[]) => void>> = [];
-beforeEach(() => {
-  logSpies = [vi.spyOn(console, "log"), vi.spyOn(console, "error")];
-});
-afterEach(() => vi.restoreAllMocks());
-
-function expectNotLogged(token: string) {
-  const lines = logSpies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(" ")));
-  expect(lines.length, "the operation logged what it did").toBeGreaterThan(0);
-  for (const line of lines) expect(line).not.toContain(token);
-}
-
-/** The shown state has words for the admin, and nothing of the token. */
-function expectShown(state: { status: string; message?: string; title?: string }, token: string) {
-  const text = `${state.title ?? ""} ${state.message ?? ""}`;
-  expect(text.trim().length).toBeGreaterThan(10);
-  expect(JSON.stringify(state)).not.toContain(token);
-}
+const logs = watchLogLines();
 
 async function expectRefusalAudited(organizationId: string, action: string, code: string) {
   const events = await auditOf(harness.db, organizationId);
@@ -94,12 +77,12 @@ describe.each([awsBackend(() => harness.secretsManager), localBackend()])("Build
 
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.failure.code).toBe(fault.refusedWith);
-      expectShown(connectState(result), token);
+      expectShownWithout(connectState(result), token);
       expect(await harness.db.buildkiteConnection.findUnique({ where: { organizationId: tenant.organizationId } })).toBeNull();
       await backend.expectNothingWritten(tenant.organizationId);
       await expectRefusalAudited(tenant.organizationId, "buildkite.connect", fault.refusedWith);
       await expectTokenKeptSecret(harness.db, token, result);
-      expectNotLogged(token);
+      logs.expectNone([token], { somethingLogged: true });
     });
 
     it("rotate: refused with its own words; the connected token stays recorded, current and readable", async () => {
@@ -114,15 +97,15 @@ describe.each([awsBackend(() => harness.secretsManager), localBackend()])("Build
 
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.failure.code).toBe(fault.refusedWith);
-      expectShown(rotateState(result), token);
+      expectShownWithout(rotateState(result), token);
       expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(before);
       await secret.expectUntouched();
       expect(await backend.store().read(tenant.organizationId, connected.secret)).toBe(connected.token);
       await expectRefusalAudited(tenant.organizationId, "buildkite.rotate", fault.refusedWith);
       await expectTokenKeptSecret(harness.db, token, result);
       await expectTokenKeptSecret(harness.db, connected.token, result);
-      expectNotLogged(token);
-      expectNotLogged(connected.token);
+      logs.expectNone([token], { somethingLogged: true });
+      logs.expectNone([connected.token], { somethingLogged: true });
     });
 
     it(`verify: ${fault.verify.outcome === "unreachable" ? "no verdict on the token, the status kept" : `needs attention (${fault.verify.outcome === "needs_attention" ? fault.verify.attention : ""})`}; the secret untouched`, async () => {
@@ -147,9 +130,9 @@ describe.each([awsBackend(() => harness.secretsManager), localBackend()])("Build
       }
       expect(record.secretVersion).toBe(connected.secret.version);
       await secret.expectUntouched();
-      expectShown(verifyState(result), connected.token);
+      expectShownWithout(verifyState(result), connected.token);
       await expectTokenKeptSecret(harness.db, connected.token, result);
-      expectNotLogged(connected.token);
+      logs.expectNone([connected.token], { somethingLogged: true });
     });
 
     it(`disconnect: ${fault.disconnect === "revoke_failed" ? "refused, nothing changed, “Disconnect anyway” offered" : "done (the token cannot be used)"}`, async () => {
@@ -166,7 +149,7 @@ describe.each([awsBackend(() => harness.secretsManager), localBackend()])("Build
       );
 
       const shown = disconnectState(result);
-      expectShown({ ...shown, message: "message" in shown ? shown.message : "notices" in shown ? shown.notices.map((notice) => notice.text).join(" ") : "" }, connected.token);
+      expectShownWithout({ ...shown, message: "message" in shown ? shown.message : "notices" in shown ? shown.notices.map((notice) => notice.text).join(" ") : "" }, connected.token);
       if (fault.disconnect === "revoke_failed") {
         expect(result).toMatchObject({ ok: false, failure: { code: "revoke_failed" } });
         expect(shown.status).toBe("revoke_failed");
@@ -179,7 +162,7 @@ describe.each([awsBackend(() => harness.secretsManager), localBackend()])("Build
         expect(await harness.db.buildkiteConnection.findUnique({ where: { organizationId: tenant.organizationId } })).toBeNull();
       }
       await expectTokenKeptSecret(harness.db, connected.token, result);
-      expectNotLogged(connected.token);
+      logs.expectNone([connected.token], { somethingLogged: true });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { personActor } from "@/lib/audit/actor";
 import { connectBuildkite } from "@/lib/integrations/buildkite/connect";
 import { disconnectBuildkite } from "@/lib/integrations/buildkite/disconnect";
@@ -7,7 +7,7 @@ import { reconcileSecrets } from "@/lib/integrations/buildkite/reconcile";
 import { rotateBuildkiteToken } from "@/lib/integrations/buildkite/rotate";
 import type { SecretStoreErrorCode } from "@/lib/secrets/store";
 import { BUILDKITE_FIXTURES } from "../support/buildkite-fixtures";
-import { connectFresh, connectionOf, expectTokenKeptSecret, reverify, tenantTracker } from "../support/connection-checks";
+import { connectFresh, connectionOf, expectShownWithout, expectTokenKeptSecret, reverify, tenantTracker, watchLogLines } from "../support/connection-checks";
 import { setUpIntegrationHarness } from "../support/integration-harness";
 import { awsBackend, freshBackendPerTest, SECRETS_TIMEOUT_MS } from "../support/secret-backends";
 import type { Fault, FaultError } from "../support/secrets-manager-stand-in";
@@ -57,21 +57,7 @@ afterAll(() => tenants.removeAll());
 const backend = awsBackend(() => harness.secretsManager);
 freshBackendPerTest(backend);
 
-let logSpies: Array<MockInstance<(...args: unknown[]) => void>> = [];
-beforeEach(() => {
-  logSpies = [vi.spyOn(console, "log"), vi.spyOn(console, "error")];
-});
-afterEach(() => vi.restoreAllMocks());
-
-function expectNotLogged(...tokens: string[]) {
-  const lines = logSpies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(" ")));
-  for (const line of lines) for (const token of tokens) expect(line).not.toContain(token);
-}
-
-function expectShown(state: { title?: string; message?: string }, ...tokens: string[]) {
-  expect(`${state.title ?? ""} ${state.message ?? ""}`.trim().length).toBeGreaterThan(10);
-  for (const token of tokens) expect(JSON.stringify(state)).not.toContain(token);
-}
+const logs = watchLogLines();
 
 async function failureCodes(organizationId: string, action: string) {
   return (await auditOf(harness.db, organizationId)).filter((event) => event.action === action && event.outcome === "failure").map((event) => event.code);
@@ -93,12 +79,12 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
     const result = await connectBuildkite({ organizationId: tenant.organizationId, actor: personActor(tenant.actor), token }, deps);
 
     expect(result).toMatchObject({ ok: false, failure: { code: "secret_store_failed", reason: fault.reason } });
-    expectShown(connectState(result) as { title?: string; message?: string }, token);
+    expectShownWithout(connectState(result), token);
     expect(await harness.db.buildkiteConnection.findUnique({ where: { organizationId: tenant.organizationId } })).toBeNull();
     await expectNoLiveSecret(tenant.organizationId);
     expect(await failureCodes(tenant.organizationId, "buildkite.connect")).toContain("secret_store_failed");
     await expectTokenKeptSecret(harness.db, token, result);
-    expectNotLogged(token);
+    logs.expectNone([token]);
   });
 
   it(`rotate: refused (secret_store_failed, ${fault.reason}); the old token stays recorded, current and readable`, async () => {
@@ -112,7 +98,7 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
     const result = await rotateBuildkiteToken({ organizationId: tenant.organizationId, actor: personActor(tenant.actor), token, revokePrevious: true }, deps);
 
     expect(result).toMatchObject({ ok: false, failure: { code: "secret_store_failed", reason: fault.reason } });
-    expectShown(rotateState(result) as { title?: string; message?: string }, token, connected.token);
+    expectShownWithout(rotateState(result), token, connected.token);
     harness.secretsManager.clearFaults();
     expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(before);
     expect((await backend.state(tenant.organizationId))?.current).toBe(connected.secret.version);
@@ -122,7 +108,7 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
     expect(await failureCodes(tenant.organizationId, "buildkite.rotate")).toContain("secret_store_failed");
     await expectTokenKeptSecret(harness.db, token, result);
     await expectTokenKeptSecret(harness.db, connected.token, result);
-    expectNotLogged(token, connected.token);
+    logs.expectNone([token, connected.token]);
   });
 
   it(`verify: ${fault.passing ? "no verdict, the status kept" : "needs attention (secret_unreadable)"}; nothing written`, async () => {
@@ -144,12 +130,12 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
       expect(result).toMatchObject({ outcome: "needs_attention", attention: { code: "secret_unreadable" } });
       expect(record.status).toBe("needs_attention");
     }
-    expectShown(verifyState(result) as { title?: string; message?: string }, connected.token);
+    expectShownWithout(verifyState(result), connected.token);
     harness.secretsManager.clearFaults();
     expect(await backend.state(tenant.organizationId)).toEqual(stateBefore);
     expect(record.secretVersion).toBe(connected.secret.version);
     await expectTokenKeptSecret(harness.db, connected.token, result);
-    expectNotLogged(connected.token);
+    logs.expectNone([connected.token]);
   });
 
   it("disconnect, when the token cannot be read to revoke it: refused, nothing changed", async () => {
@@ -169,7 +155,7 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
     expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(before);
     expect(await backend.store().read(tenant.organizationId, connected.secret)).toBe(connected.token);
     expect(await failureCodes(tenant.organizationId, "buildkite.disconnect")).toContain("revoke_failed");
-    expectNotLogged(connected.token);
+    logs.expectNone([connected.token]);
   });
 
   it("disconnect, when the secret cannot be deleted: disconnected; the reconciler deletes the secret once the store is back", async () => {
@@ -191,7 +177,7 @@ describe.each(FAULTS)("Secrets Manager: $name", (fault) => {
     await reconcileSecrets(deps);
     expect((await backend.state(tenant.organizationId))?.deleted).toBe(true);
     await expectTokenKeptSecret(harness.db, connected.token, result);
-    expectNotLogged(connected.token);
+    logs.expectNone([connected.token]);
   });
 });
 
@@ -220,7 +206,7 @@ describe("Secrets Manager: a write that lands but whose answer is lost", () => {
       expect(await harness.db.buildkiteConnection.findUnique({ where: { organizationId: tenant.organizationId } })).toBeNull();
     }
     await expectTokenKeptSecret(harness.db, token, result);
-    expectNotLogged(token);
+    logs.expectNone([token]);
   });
 });
 
@@ -241,6 +227,6 @@ describe("Secrets Manager: a name still scheduled for deletion", () => {
     const state = await backend.state(tenant.organizationId);
     expect(state).toMatchObject({ deleted: false, current: again.secret.version });
     expect(await backend.store().read(tenant.organizationId, again.secret)).toBe(again.token);
-    expectNotLogged(again.token);
+    logs.expectNone([again.token]);
   });
 });

@@ -5,7 +5,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { access, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, type MockInstance } from "vitest";
+import { afterEach, beforeEach, expect, vi, type MockInstance } from "vitest";
 import { personActor, type Actor } from "@/lib/audit/actor";
 import type { Database } from "@/lib/db/client";
 import { connectBuildkite } from "@/lib/integrations/buildkite/connect";
@@ -177,4 +177,30 @@ export async function localSecretFile(organizationId: string): Promise<string> {
     if (await access(file).then(() => true, () => false)) return file;
   }
   throw new Error(`no local secret file for organisation ${organizationId}`);
+}
+
+/**
+ * Watches the structured log (lib/log.ts writes through console.log and console.error) from each test's start to
+ * its end, for tests that must find no token in it.
+ */
+export function watchLogLines() {
+  let spies: Array<MockInstance<(...args: unknown[]) => void>> = [];
+  beforeEach(() => {
+    spies = [vi.spyOn(console, "log"), vi.spyOn(console, "error")];
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return {
+    /** None of `tokens` is in any line; with `somethingLogged`, there was at least one line to look in. */
+    expectNone(tokens: readonly string[], options: { somethingLogged?: boolean } = {}) {
+      const lines = spies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(" ")));
+      if (options.somethingLogged) expect(lines.length, "the operation logged what it did").toBeGreaterThan(0);
+      for (const line of lines) for (const token of tokens) expect(line).not.toContain(token);
+    },
+  };
+}
+
+/** A form state shows the admin words of its own (a title and a message), and none of `tokens`. */
+export function expectShownWithout(state: { status: string; title?: string; message?: string }, ...tokens: string[]) {
+  expect(`${state.title ?? ""} ${state.message ?? ""}`.trim().length).toBeGreaterThan(10);
+  for (const token of tokens) expect(JSON.stringify(state)).not.toContain(token);
 }
