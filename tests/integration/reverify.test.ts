@@ -619,6 +619,36 @@ describe.each([localBackend(), awsBackend(() => harness.secretsManager)])("rever
     expect((await connectionOf(harness.db, tenant.organizationId)).revision).toBe(connection.row.revision + 1);
   });
 
+  it("a scheduled check does not wait for a change whose transaction has written the record and waits for its read-back", async () => {
+    const connection = await connectedAnHourAgo(new Date());
+    const { tenant } = connection;
+    const held = await harness.locks.acquire(tenant.organizationId);
+    expect(held).not.toBeNull();
+    // A connect or rotate between its record's write and its commit (replace-secret.ts): the row is locked by its
+    // transaction. Were the verdict to wait for the row, it would wait for this gate, which opens only after it.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let wrote!: () => void;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const change = harness.db
+      .$transaction(async (tx) => {
+        await tx.buildkiteConnection.updateMany({ where: { organizationId: tenant.organizationId }, data: { revision: { increment: 1 } } });
+        wrote();
+        await gate;
+        throw new Error("the read-back failed: roll back");
+      })
+      .catch(() => undefined);
+    try {
+      await written;
+      expect(await reverify(deps(), tenant, SCHEDULER)).toEqual({ ok: false, failure: { code: "busy" } });
+    } finally {
+      open();
+      await change;
+      await held!.release();
+    }
+    expect(await connectionOf(harness.db, tenant.organizationId)).toEqual(connection.row);
+  });
+
   it("a scheduled check given a record read before a rotation drops its verdict: the rotated connection is untouched", async () => {
     const connection = await connectedAnHourAgo(new Date());
     const { tenant } = connection;

@@ -27,8 +27,31 @@ export type SecretChange = {
   record(tx: Prisma.TransactionClient, written: SecretRef): Promise<boolean>;
 };
 
+type ReadBack = { ok: true } | { ok: false; error: SecretStoreError } | { ok: false; unexpected: unknown };
+
+/** Prisma's default for an interactive transaction. */
+const TRANSACTION_TIMEOUT_MS = 5_000;
+
 class RecordChangedError extends Error {
   override readonly name = "RecordChangedError";
+}
+
+class ReadBackFailedError extends Error {
+  override readonly name = "ReadBackFailedError";
+  constructor(readonly storeError: SecretStoreError) {
+    super("The secret could not be read back");
+  }
+}
+
+class UnexpectedReadBackError extends Error {
+  override readonly name = "UnexpectedReadBackError";
+  constructor(override readonly cause: unknown) {
+    super("Reading the secret back failed unexpectedly");
+  }
+}
+
+class DeadlinePassedError extends Error {
+  override readonly name = "DeadlinePassedError";
 }
 
 export async function replaceSecret(
@@ -63,34 +86,46 @@ export async function replaceSecret(
       // The record was not changed, so it still points at the previous version, which stays readable by its id.
       .catch((undoError: unknown) => log.error("buildkite.secret.undo_failed", { organizationId, hadPrevious: change.previous !== null }, undoError));
 
-  try {
-    const readBack = await secrets.read(organizationId, written);
-    if (readBack !== change.token) throw new SecretStoreError("corrupt", "The secret read back differs from what was written");
-  } catch (error) {
-    if (!(error instanceof SecretStoreError)) throw error;
-    logStoreError("buildkite.secret.read_back_failed", organizationId, error);
-    await undo();
-    return { ok: false, failure: deadlineOr(deadline, { code: "secret_store_failed", reason: error.code }) };
-  }
-
-  if (deadline.passed()) {
-    // Whoever asked has been told it failed, or is about to be: it must not change after all.
-    log.warn("buildkite.secret.deadline_before_commit", { organizationId, deadlineSeconds: deadline.seconds });
-    await undo();
-    return { ok: false, failure: { code: "deadline_exceeded", seconds: deadline.seconds } };
-  }
+  // The read-back and the commit's statements run together; the transaction waits for the read-back before it
+  // commits, and rolls back if it failed. So the record still never points at a version that was not read back, and
+  // the statements cost no time of their own on the path (docs/benchmarks.md, part 1). A settled outcome, so a
+  // read-back nobody waits for (the transaction failed first) never rejects unhandled.
+  const readBack = secrets.read(organizationId, written).then(
+    (value): ReadBack => (value === change.token ? { ok: true } : { ok: false, error: new SecretStoreError("corrupt", "The secret read back differs from what was written") }),
+    (error: unknown): ReadBack => (error instanceof SecretStoreError ? { ok: false, error } : { ok: false, unexpected: error }),
+  );
 
   try {
-    await deps.db.$transaction(async (tx) => {
-      await lease.fence(tx);
-      if (!(await change.record(tx, written))) throw new RecordChangedError();
-    });
+    await deps.db.$transaction(
+      async (tx) => {
+        await lease.fence(tx);
+        if (!(await change.record(tx, written))) throw new RecordChangedError();
+        const read = await readBack;
+        if (!read.ok) throw "unexpected" in read ? new UnexpectedReadBackError(read.unexpected) : new ReadBackFailedError(read.error);
+        // Whoever asked has been told it failed, or is about to be: it must not change after all.
+        if (deadline.passed()) throw new DeadlinePassedError();
+      },
+      // The read-back is bounded by the deadline; the commit keeps Prisma's usual five seconds after it.
+      { timeout: deadline.remainingMs() + TRANSACTION_TIMEOUT_MS },
+    );
   } catch (error) {
+    // The read-back may still be in flight (the transaction failed first): let it end before the write is undone.
+    await readBack.catch(() => undefined);
     await undo();
+    if (error instanceof ReadBackFailedError) {
+      logStoreError("buildkite.secret.read_back_failed", organizationId, error.storeError);
+      return { ok: false, failure: deadlineOr(deadline, { code: "secret_store_failed", reason: error.storeError.code }) };
+    }
+    if (error instanceof DeadlinePassedError) {
+      log.warn("buildkite.secret.deadline_before_commit", { organizationId, deadlineSeconds: deadline.seconds });
+      return { ok: false, failure: { code: "deadline_exceeded", seconds: deadline.seconds } };
+    }
     if (error instanceof RecordChangedError) {
       log.warn("buildkite.secret.record_changed", { organizationId }, error);
       return { ok: false, failure: { code: "busy" } };
     }
+    // Not the store's or the database's fault: a bug, for the caller's error handling (the write is undone).
+    if (error instanceof UnexpectedReadBackError) throw error.cause;
     // A lost lease is a lost database session (a live one keeps its advisory lock): the database's fault, not
     // another change's, and the admin is told so.
     log.error("buildkite.secret.record_failed", { organizationId }, error);

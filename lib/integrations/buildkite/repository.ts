@@ -112,6 +112,87 @@ export async function updateConnectionIfUnchanged(
   return count === 1;
 }
 
+/** What a verdict writes: the token's facts as Buildkite described them, its health and the check's own columns. */
+export type VerdictColumns = Partial<{
+  status: "connected" | "needs_attention";
+  buildkiteOrgSlug: string;
+  buildkiteOrgName: string;
+  tokenUuid: string;
+  tokenDescription: string | null;
+  tokenOwnerName: string | null;
+  tokenOwnerEmail: string | null;
+  tokenLastFour: string;
+  scopes: string[];
+  tokenCreatedAt: Date | null;
+  tokenExpiresAt: Date | null;
+  attentionCode: string | null;
+  attentionDetail: Prisma.InputJsonObject | typeof Prisma.DbNull;
+  lastVerifiedAt: Date;
+  lastCheckedAt: Date;
+  lastCheckOutcome: string;
+  unreachableSince: Date | null;
+  nextVerifyAt: Date;
+}>;
+
+const VERDICT_COLUMN_NAMES: Record<keyof VerdictColumns, string> = {
+  status: "status",
+  buildkiteOrgSlug: "buildkite_org_slug",
+  buildkiteOrgName: "buildkite_org_name",
+  tokenUuid: "token_uuid",
+  tokenDescription: "token_description",
+  tokenOwnerName: "token_owner_name",
+  tokenOwnerEmail: "token_owner_email",
+  tokenLastFour: "token_last_four",
+  scopes: "scopes",
+  tokenCreatedAt: "token_created_at",
+  tokenExpiresAt: "token_expires_at",
+  attentionCode: "attention_code",
+  attentionDetail: "attention_detail",
+  lastVerifiedAt: "last_verified_at",
+  lastCheckedAt: "last_checked_at",
+  lastCheckOutcome: "last_check_outcome",
+  unreachableSince: "unreachable_since",
+  nextVerifyAt: "next_verify_at",
+};
+
+function verdictValue(column: keyof VerdictColumns, value: unknown): Prisma.Sql {
+  switch (column) {
+    case "status":
+      return Prisma.sql`${value}::"ConnectionStatus"`;
+    case "scopes":
+      return Prisma.sql`${value}::text[]`;
+    case "attentionDetail":
+      return value === Prisma.DbNull ? Prisma.sql`NULL` : Prisma.sql`${JSON.stringify(value)}::jsonb`;
+    default:
+      return Prisma.sql`${value}`;
+  }
+}
+
+/**
+ * A scheduled verdict that records no event and no audit entry (the status stays as it was): one statement that
+ * takes the organisation's lock without waiting (`pg_try_advisory_xact_lock`, held until the statement commits) and
+ * compares the revision, where an interactive transaction takes four round trips (docs/benchmarks.md, part 5). The
+ * lock is a filter of the row, evaluated before the row is locked, so a change under way (holding the lock) is never
+ * waited for. False when the lock was busy or the record changed: either way, this verdict is not recorded.
+ */
+export async function updateConnectionIfUnchangedAndFree(
+  db: Pick<Database, "$executeRaw">,
+  organizationId: string,
+  revision: number,
+  lockKey: readonly [number, number],
+  data: VerdictColumns,
+): Promise<boolean> {
+  const sets = (Object.keys(data) as Array<keyof VerdictColumns>)
+    .filter((column) => data[column] !== undefined)
+    .map((column) => Prisma.sql`${Prisma.raw(`"${VERDICT_COLUMN_NAMES[column]}"`)} = ${verdictValue(column, data[column])}`);
+  const count = await db.$executeRaw`
+    UPDATE buildkite_connections
+    SET ${Prisma.join([...sets, Prisma.sql`revision = revision + 1`, Prisma.sql`updated_at = ${new Date()}`])}
+    WHERE organization_id = ${organizationId}::uuid AND revision = ${revision}
+      AND pg_try_advisory_xact_lock(${lockKey[0]}::int, ${lockKey[1]}::int)`;
+  return count === 1;
+}
+
 /** Deletes the record only if it is still at `revision`; true when it was. */
 export async function deleteConnectionIfUnchanged(tx: Prisma.TransactionClient, organizationId: string, revision: number): Promise<boolean> {
   const { count } = await tx.buildkiteConnection.deleteMany({ where: { organizationId, revision } });

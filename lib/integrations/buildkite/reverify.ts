@@ -4,7 +4,6 @@ import type { Actor } from "@/lib/audit/actor";
 import { recordAuditEvent } from "@/lib/audit/record";
 import { BuildkiteError } from "@/lib/buildkite/errors";
 import type { AccessTokenInfo, BuildkiteOrganization } from "@/lib/buildkite/schemas";
-import type { Prisma } from "@/lib/generated/prisma/client";
 import { log } from "@/lib/log";
 import { SecretStoreError } from "@/lib/secrets/store";
 import { nextCheckAt, retryCheckAt } from "./check-timing";
@@ -14,9 +13,17 @@ import { clock, DEFAULT_VERIFY_INTERVAL_MINUTES, type ConnectionDependencies } f
 import { logBuildkiteError, recordFailedAttempt } from "./failed-attempts";
 import { buildkiteFailure, type ConnectionFailure } from "./failures";
 import { attention, healthOfToken, UNREACHABLE_GRACE_MS, type Attention, type Health } from "./health";
-import { LeaseLostError } from "./lock";
+import { connectionLockKey, LeaseLostError } from "./lock";
 import { logStoreError } from "./replace-secret";
-import { findConnectionForChange, healthColumns, tokenColumns, updateConnectionIfUnchanged, type ConnectionForChange } from "./repository";
+import {
+  findConnectionForChange,
+  healthColumns,
+  tokenColumns,
+  updateConnectionIfUnchanged,
+  updateConnectionIfUnchangedAndFree,
+  type ConnectionForChange,
+  type VerdictColumns,
+} from "./repository";
 
 /**
  * Re-verify a connection ("Verify now", and the schedule): read the stored token, ask Buildkite about it and about
@@ -96,7 +103,7 @@ async function verifyOnce(
   const now = clock(deps)();
   const interval = deps.verifyIntervalMinutes ?? DEFAULT_VERIFY_INTERVAL_MINUTES;
   const next = decide(record, verdict, now);
-  const update: Prisma.BuildkiteConnectionUncheckedUpdateManyInput = {
+  const update: VerdictColumns = {
     ...(verdict.kind === "checked" ? tokenColumns(verdict.info, record.tokenLastFour, verdict.organization, next.health ?? { status: "connected" }) : {}),
     ...(verdict.kind !== "checked" && next.health ? healthColumns(next.health) : {}),
     ...(verdict.kind === "attention" && verdict.info ? { scopes: [...verdict.info.scopes].sort(), tokenExpiresAt: verdict.info.expiresAt } : {}),
@@ -109,6 +116,21 @@ async function verifyOnce(
   };
   const status = next.health?.status ?? record.status;
   const statusChanged = status !== record.status || (next.health?.status === "needs_attention" && next.health.attention.code !== record.attentionCode);
+
+  // Most scheduled checks change nothing a person would be told of: one statement records them.
+  if (!byPerson && !statusChanged) {
+    try {
+      if (!(await updateConnectionIfUnchangedAndFree(deps.db, organizationId, record.revision, connectionLockKey(organizationId), update))) {
+        // A change under way, or the record changed while we checked: the next run checks the token that is there then.
+        log.info("buildkite.verify.superseded", { organizationId });
+        return fail({ code: "busy" });
+      }
+    } catch (error) {
+      log.error("buildkite.verify.record_failed", { organizationId }, error);
+      return fail({ code: "database_failed" });
+    }
+    return checked();
+  }
 
   // A verdict is only ever a fact about the token, so it may still be recorded when the calls ran long. A person
   // waits for the lock on a connection of its own; the schedule never waits (it comes back at the next run), so it
@@ -169,16 +191,20 @@ async function verifyOnce(
     await lease?.release();
   }
 
-  log.info("buildkite.verify.checked", { organizationId, outcome: next.outcome, status, statusChanged, scheduled: !byPerson });
-  return {
-    ok: true,
-    outcome: next.outcome,
-    status,
-    statusChanged,
-    attention: next.health?.status === "needs_attention" ? next.health.attention : null,
-    ...(verdict.kind === "unreachable" ? { unreachable: verdict.failure } : {}),
-    ...(verdict.kind === "unreachable" && verdict.retryAfterSeconds !== undefined ? { retryAfterSeconds: verdict.retryAfterSeconds } : {}),
-  };
+  return checked();
+
+  function checked(): ReverifyResult {
+    log.info("buildkite.verify.checked", { organizationId, outcome: next.outcome, status, statusChanged, scheduled: !byPerson });
+    return {
+      ok: true,
+      outcome: next.outcome,
+      status,
+      statusChanged,
+      attention: next.health?.status === "needs_attention" ? next.health.attention : null,
+      ...(verdict.kind === "unreachable" ? { unreachable: verdict.failure } : {}),
+      ...(verdict.kind === "unreachable" && verdict.retryAfterSeconds !== undefined ? { retryAfterSeconds: verdict.retryAfterSeconds } : {}),
+    };
+  }
 }
 
 class RecordChangedError extends Error {}
