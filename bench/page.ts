@@ -75,6 +75,9 @@ export async function benchPage(serverUrl: string) {
     figure("first-load JS, bare page (gzip / raw)", `${kb(bareJs.gzip)} / ${kb(bareJs.raw)} in ${bareJs.files} files`);
     figure("first-load JS ratio (gzip)", `${round(pageJs.gzip / bareJs.gzip, 2)}`, { ok: pageJs.gzip / bareJs.gzip <= 1.15, target: "≤ 1.15" });
 
+    // What each view renders and writes: the HTML carries the page and, inlined, its RSC payload.
+    figure("HTML document, Integrations page / bare page", `${kb(Buffer.byteLength(html))} / ${kb(Buffer.byteLength(bareHtml))}`);
+
     // Part 2: warm both, then take turns.
     await load(app.url + PAGE, cookie, 10, 2);
     await load(app.url + BARE, cookie, 10, 2);
