@@ -1,8 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { Alert } from "@/components/ui/alert";
-import { SubmitButton } from "@/components/ui/submit-button";
+import { FormFooter } from "@/components/ui/form-footer";
 import { TextField } from "@/components/ui/text-field";
 import { IDLE, type CreateApiKeyFormState } from "@/lib/api-keys/form-state";
 import { DEFAULT_EXPIRY, EXPIRY_CHOICES } from "@/lib/api-keys/form-input";
@@ -69,17 +68,14 @@ export function CreateApiKeyForm({ action }: CreateApiKeyFormProps) {
             </p>
           ) : null}
         </div>
-        {hasAlert ? (
-          <Alert tone="error" id={ERROR_ID} role="alert" title={state.status === "error" ? state.title : undefined}>
-            <p>{state.message}</p>
-          </Alert>
-        ) : null}
-        <p className="visually-hidden" role="status">
-          {pending ? "Creating the key…" : ""}
-        </p>
-        <div className="form__actions">
-          <SubmitButton pendingLabel="Creating…">Create API key</SubmitButton>
-        </div>
+        <FormFooter
+          failure={hasAlert ? { id: ERROR_ID, title: state.status === "error" ? state.title : undefined, message: state.message } : null}
+          pending={pending}
+          pendingAnnouncement="Creating the key…"
+          pendingLabel="Creating…"
+        >
+          Create API key
+        </FormFooter>
       </form>
     </>
   );

@@ -1,8 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { Alert } from "@/components/ui/alert";
-import { SubmitButton } from "@/components/ui/submit-button";
+import { FormFooter } from "@/components/ui/form-footer";
 import { TextField } from "@/components/ui/text-field";
 import { WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from "@/lib/notifications/event-types";
 import { IDLE, type AddEndpointFormState } from "@/lib/notifications/form-state";
@@ -74,17 +73,14 @@ export function AddEndpointForm({ action, allowPrivateNetworks }: AddEndpointFor
             </p>
           ) : null}
         </fieldset>
-        {hasAlert ? (
-          <Alert tone="error" id={ERROR_ID} role="alert" title={state.status === "error" ? state.title : undefined}>
-            <p>{state.message}</p>
-          </Alert>
-        ) : null}
-        <p className="visually-hidden" role="status">
-          {pending ? "Adding the endpoint…" : ""}
-        </p>
-        <div className="form__actions">
-          <SubmitButton pendingLabel="Adding…">Add endpoint</SubmitButton>
-        </div>
+        <FormFooter
+          failure={hasAlert ? { id: ERROR_ID, title: state.status === "error" ? state.title : undefined, message: state.message } : null}
+          pending={pending}
+          pendingAnnouncement="Adding the endpoint…"
+          pendingLabel="Adding…"
+        >
+          Add endpoint
+        </FormFooter>
       </form>
     </>
   );

@@ -1,0 +1,31 @@
+import { Alert } from "./alert";
+import { SubmitButton } from "./submit-button";
+
+type FormFooterProps = {
+  /** The last attempt's failure, above the button; `id` is what the fields' aria-describedby names. */
+  failure: { id: string; title?: string; message: string } | null;
+  pending: boolean;
+  /** What a screen reader hears while the server works. */
+  pendingAnnouncement: string;
+  pendingLabel: string;
+  children: React.ReactNode;
+};
+
+/** The end of a settings form: the last attempt's failure, the pending announcement and the submit button. */
+export function FormFooter({ failure, pending, pendingAnnouncement, pendingLabel, children }: FormFooterProps) {
+  return (
+    <>
+      {failure ? (
+        <Alert tone="error" id={failure.id} role="alert" title={failure.title}>
+          <p>{failure.message}</p>
+        </Alert>
+      ) : null}
+      <p className="visually-hidden" role="status">
+        {pending ? pendingAnnouncement : ""}
+      </p>
+      <div className="form__actions">
+        <SubmitButton pendingLabel={pendingLabel}>{children}</SubmitButton>
+      </div>
+    </>
+  );
+}
