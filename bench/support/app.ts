@@ -11,8 +11,8 @@ import { encode } from "next-auth/jwt";
 import { createDb } from "../../lib/db/client";
 import { seedDemoData } from "../../prisma/seed";
 import { buildApp, buildIsCurrent } from "../../scripts/app-build";
+import { stopProcessGroup, waitUntilAnswering } from "../../tests/support/app-server-process";
 import { provisionTestDatabase, type TestDatabase } from "../../tests/support/test-database";
-import { sleep } from "./measure";
 import type { StandInsProcess } from "./stand-ins";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -80,14 +80,7 @@ export async function startBenchApp(options: {
   app.stdout!.pipe(log);
   app.stderr!.pipe(log);
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}); see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`the app did not answer within a minute; see ${logFile}`);
-    const ok = await fetch(`${url}/sign-in`).then((response) => response.ok, () => false);
-    if (ok) break;
-    await sleep(250);
-  }
+  await waitUntilAnswering(app, url, { timeoutMs: 60_000, logFile });
   return {
     url,
     database,
@@ -106,13 +99,7 @@ export async function startBenchApp(options: {
       return `${SESSION_COOKIE}=${token}`;
     },
     async stop() {
-      if (app.exitCode === null && app.pid) {
-        const exited = new Promise((resolve) => app.once("exit", resolve));
-        process.kill(-app.pid, "SIGTERM");
-        const timer = setTimeout(() => app.pid && app.exitCode === null && process.kill(-app.pid, "SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcessGroup(app);
       log.end();
       await database.drop();
       if (!process.env.BENCH_KEEP_LOGS) await rm(dataDir, { recursive: true, force: true });
