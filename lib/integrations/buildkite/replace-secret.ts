@@ -110,7 +110,7 @@ export async function replaceSecret(
     );
   } catch (error) {
     // The read-back may still be in flight (the transaction failed first): let it end before the write is undone.
-    await readBack.catch(() => undefined);
+    await readBack;
     await undo();
     if (error instanceof ReadBackFailedError) {
       logStoreError("buildkite.secret.read_back_failed", organizationId, error.storeError);
