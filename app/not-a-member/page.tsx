@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { auth } from "@/lib/auth/auth";
 import { DEFAULT_AFTER_SIGN_IN } from "@/lib/auth/callback-url";
 import { currentMembership } from "@/lib/auth/membership";
+import { signedInUserId } from "@/lib/auth/session";
 import { getDb } from "@/lib/db/client";
 import { signOutAction } from "../sign-in/actions";
 
@@ -14,7 +14,7 @@ export const metadata: Metadata = { title: "Not a member" };
  * as, and can sign out. Outside /settings, so the settings layout never redirects it.
  */
 export default async function NotAMemberPage() {
-  const userId = (await auth())?.user?.id;
+  const userId = await signedInUserId();
   if (!userId) redirect("/sign-in");
   if (await currentMembership()) redirect(DEFAULT_AFTER_SIGN_IN);
   const user = await getDb().user.findUnique({ where: { id: userId }, select: { email: true, name: true } });

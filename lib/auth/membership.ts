@@ -3,7 +3,7 @@ import "server-only";
 import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getDb } from "@/lib/db/client";
-import { auth } from "./auth";
+import { signedInUserId } from "./session";
 
 export type Role = "admin" | "member";
 
@@ -38,10 +38,6 @@ const toMembership = (row: MembershipRow): Membership => ({
   organizationName: row.organization.name,
   role: row.role,
 });
-
-async function signedInUserId(): Promise<string | null> {
-  return (await auth())?.user?.id ?? null;
-}
 
 // Cached per request: the settings layout and the page both ask, and one session read and one query answer both.
 export const currentMembership = cache(async (): Promise<Membership | null> => {

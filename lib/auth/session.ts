@@ -1,0 +1,56 @@
+import "server-only";
+
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import { headers } from "next/headers";
+import { getToken } from "next-auth/jwt";
+import { getConfig } from "@/lib/config";
+
+/**
+ * Who is signed in, for pages, actions and the API: the user id in this request's session cookie, or null.
+ *
+ * Read with Auth.js's own `getToken` (its cookie names, chunking, key derivation and decryption; the token's expiry
+ * is checked as it is decrypted) rather than `auth()`: in a server component `auth()` runs Auth.js's whole session
+ * endpoint — decrypt the cookie, run the callbacks, encrypt a refreshed cookie, build and parse a JSON response —
+ * and then drops the refreshed cookie, because a server component cannot set one. Our callbacks add nothing when no
+ * one is signing in (auth.ts: `jwt` returns the token as it is, `session` copies `userId`), so the answer is the
+ * same. Sessions are still issued, refreshed and ended only by Auth.js's routes.
+ *
+ * Only the Cookie header is given to `getToken`, as `auth()` gives only the cookie to its session endpoint: a
+ * session is never taken from an Authorization header (the API's keys travel there).
+ *
+ * Decrypting a session costs about 0.8 ms of CPU (Web Crypto: key derivation, AES-CBC, HMAC), as much as the rest
+ * of a settings page's server work together (docs/benchmarks.md, part 2), and a person's browser sends the same
+ * cookie with every request. So a cookie that decrypted to a user is remembered, by its SHA-256, until the token's
+ * own expiry, in this process's memory. That changes nothing about what is trusted: only a cookie Auth.js accepted
+ * is remembered, only for as long as Auth.js would accept it, and sessions are stateless JWTs that signing out never
+ * revoked server-side anyway (the cookie is cleared in the browser). What a person may do is decided by the
+ * membership, which is read from the database on every request (membership.ts).
+ */
+export async function signedInUserId(): Promise<string | null> {
+  const { secret, secureCookies } = getConfig().auth;
+  if (!secret) return null;
+  const requestHeaders = await headers();
+  const request = {
+    req: { headers: { cookie: requestHeaders.get("cookie") ?? "" } },
+    // Auth.js's own rule for the cookie's name: our setting when there is one, else the request's protocol, which
+    // Auth.js takes to be https when nothing says otherwise.
+    secureCookie: secureCookies ?? (requestHeaders.get("x-forwarded-proto") ?? "https").startsWith("https"),
+  };
+  const raw = await getToken({ ...request, raw: true });
+  if (!raw) return null;
+
+  const key = createHash("sha256").update(secret).update("\0").update(String(request.secureCookie)).update("\0").update(raw).digest("base64url");
+  const remembered = acceptedSessions.get(key);
+  if (remembered) return remembered;
+
+  const token = await getToken({ ...request, secret });
+  const userId = typeof token?.userId === "string" ? token.userId : null;
+  const expiresInMs = typeof token?.exp === "number" ? token.exp * 1000 - Date.now() : 0;
+  if (userId && expiresInMs > 0) acceptedSessions.set(key, userId, { ttl: expiresInMs });
+  return userId;
+}
+
+// Bounded, so memory stays flat however many sessions a process sees; a forgotten one is simply decrypted again.
+// The secret is part of the key, so a changed AUTH_SECRET (a new process anyway) can never reuse an entry.
+const acceptedSessions = new LRUCache<string, string>({ max: 10_000 });
