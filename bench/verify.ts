@@ -4,6 +4,7 @@
 // checked twice) and the rate-limited tokens (each called once, then left until Buildkite's reset).
 import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { REQUIRED_SCOPE_NAMES } from "../lib/buildkite/scopes";
@@ -92,13 +93,25 @@ export async function benchVerify(serverUrl: string) {
   }
 }
 
+/**
+ * Node's flags as `npm run worker` gives them (package.json), so the process measured runs as the standalone job
+ * runner does: with V8's --optimize-for-size, which keeps the heap close to what is live instead of letting it grow
+ * with the allocation rate (docs/benchmarks.md, part 5).
+ */
+function workerNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(import.meta.dirname, "../package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.worker!.split(/\s+/);
+  if (words[0] !== "node" || !words.includes("scripts/worker.ts")) throw new Error(`unexpected worker script: ${scripts.worker}`);
+  return words.slice(1, words.indexOf("scripts/worker.ts"));
+}
+
 function runWorker(databaseUrl: string, standIns: StandInsProcess) {
   return new Promise<{ wallMs: number; maxRssKiB: number; run: { checked: number; passed: number; unreachable: number; skipped: number } }>((resolve, reject) => {
     const child = fork(
       path.join(import.meta.dirname, "support/verify-worker.ts"),
       [JSON.stringify({ databaseUrl, standIns: { ...standIns }, concurrency: CONCURRENCY, poolSize: POOL_SIZE })],
       // The app's log lines (one per check) are not the figure: dropped.
-      { execArgv: ["--conditions=react-server", "--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] },
+      { execArgv: workerNodeFlags(), stdio: ["ignore", "ignore", "inherit", "ipc"] },
     );
     child.once("message", (message) => resolve(message as never));
     child.once("exit", (code) => code !== 0 && reject(new Error(`the verify worker exited with ${code}`)));

@@ -19,9 +19,9 @@ import { getConfig } from "@/lib/config";
  * Only the Cookie header is given to `getToken`, as `auth()` gives only the cookie to its session endpoint: a
  * session is never taken from an Authorization header (the API's keys travel there).
  *
- * Decrypting a session costs about 0.8 ms of CPU (Web Crypto: key derivation, AES-CBC, HMAC), as much as the rest
- * of a settings page's server work together (docs/benchmarks.md, part 2), and a person's browser sends the same
- * cookie with every request. So a cookie that decrypted to a user is remembered, by its SHA-256, until the token's
+ * Decrypting a session costs about 0.8 ms of CPU (Web Crypto: key derivation, AES-CBC, HMAC; measured with
+ * getToken alone), a sixth of the Integrations page's server time per view (docs/benchmarks.md, part 2), and a
+ * person's browser sends the same cookie with every request. So a cookie that decrypted to a user is remembered, by its SHA-256, until the token's
  * own expiry, in this process's memory. That changes nothing about what is trusted: only a cookie Auth.js accepted
  * is remembered, only for as long as Auth.js would accept it, and sessions are stateless JWTs that signing out never
  * revoked server-side anyway (the cookie is cleared in the browser). What a person may do is decided by the
