@@ -18,10 +18,6 @@ const nextConfig: NextConfig = {
   // The pg driver and the job runner are Node-only; keep them out of the server bundle.
   serverExternalPackages: ["pg", "pg-boss"],
   poweredByHeader: false,
-  // The stylesheet goes into each page's HTML instead of a request of its own that blocks the first paint. It is
-  // small (about 5 KiB compressed) and client-side navigations still fetch it as a file. The policy allows it by hash
-  // (lib/http/build-stylesheets.ts).
-  experimental: { inlineCss: true },
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },

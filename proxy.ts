@@ -1,7 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { checkRequestHost, FORWARDED_HEADERS } from "@/lib/auth/host-check";
 import { getConfig } from "@/lib/config";
-import { buildStylesheetHashes } from "@/lib/http/build-stylesheets";
 import { contentSecurityPolicy, identityProviderOrigins, newNonce } from "@/lib/http/content-security-policy";
 
 /**
@@ -28,12 +27,10 @@ export function proxy(request: NextRequest) {
     });
   }
 
-  const development = config.nodeEnv === "development";
   const policy = contentSecurityPolicy({
     nonce: newNonce(),
-    development,
+    development: config.nodeEnv === "development",
     formActionOrigins: identityProviderOrigins(config.auth.providers),
-    styleHashes: development ? [] : buildStylesheetHashes(),
   });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", policy);

@@ -6,28 +6,20 @@
  * might have placed. Next reads the nonce from the policy on the request and puts it on its own script tags, so a
  * page must be rendered per request (the root layout makes every route dynamic).
  *
- * Styles come from the build's stylesheets only: no inline style attributes or <style> elements of our own anywhere
- * in the app (the sign-in, error and not-found pages use classes for that reason). Next inlines the stylesheet into
- * each page without a nonce, so production lists the build's stylesheets by hash (build-stylesheets.ts). Next's dev
- * server injects styles and evaluates code for its overlay, so development adds 'unsafe-inline' styles and
- * 'unsafe-eval' — and no nonce or hash, since either would make browsers ignore 'unsafe-inline'.
+ * Styles come from the build's stylesheets only: no inline style attributes or <style> elements anywhere in the
+ * app (the sign-in, error and not-found pages use classes for that reason). Next's dev server injects styles and
+ * evaluates code for its overlay, so development adds 'unsafe-inline' styles and 'unsafe-eval'.
  *
  * form-action: sign-in forms post to our own routes, which answer with a redirect to the identity provider;
  * browsers hold that redirect to form-action too, so each configured provider's origin is listed.
  */
-export type PolicyOptions = {
-  nonce: string;
-  development: boolean;
-  formActionOrigins: readonly string[];
-  /** Hash sources ('sha256-…') of the stylesheets Next inlines; ignored in development. */
-  styleHashes?: readonly string[];
-};
+export type PolicyOptions = { nonce: string; development: boolean; formActionOrigins: readonly string[] };
 
-export function contentSecurityPolicy({ nonce, development, formActionOrigins, styleHashes = [] }: PolicyOptions): string {
+export function contentSecurityPolicy({ nonce, development, formActionOrigins }: PolicyOptions): string {
   const directives: Array<[string, ...string[]]> = [
     ["default-src", "'self'"],
     ["script-src", `'nonce-${nonce}'`, "'strict-dynamic'", ...(development ? ["'unsafe-eval'"] : [])],
-    ["style-src", "'self'", ...(development ? ["'unsafe-inline'"] : [`'nonce-${nonce}'`, ...styleHashes])],
+    ["style-src", "'self'", ...(development ? ["'unsafe-inline'"] : [`'nonce-${nonce}'`])],
     ["img-src", "'self'", "data:"],
     ["font-src", "'self'"],
     ["connect-src", "'self'"],
