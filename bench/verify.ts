@@ -65,11 +65,13 @@ export async function benchVerify(serverUrl: string) {
         target: `${due} checked, none left due`,
       });
       figure("wall time", `${round(outcome.wallMs / 1000, 2)} s`);
-      figure(`wall ÷ ideal (due × ${DEPTH} calls in a row × ${LATENCY_MS} ms ÷ ${CONCURRENCY})`, `${round(outcome.wallMs / idealByDepth, 2)} (ideal ${round(idealByDepth / 1000, 2)} s)`, {
-        ok: outcome.wallMs / idealByDepth <= 1.25,
+      // The issue's ideal is the target; ours is stricter (the three calls are two steps: the secret, then Buildkite's
+      // two together), shown beside it.
+      figure(`wall ÷ issue's ideal (due × ${CALLS} calls × ${LATENCY_MS} ms ÷ ${CONCURRENCY})`, `${round(outcome.wallMs / idealByCalls, 2)} (ideal ${round(idealByCalls / 1000, 2)} s)`, {
+        ok: outcome.wallMs / idealByCalls <= 1.25,
         target: "≤ 1.25",
       });
-      figure(`wall ÷ issue's ideal (due × ${CALLS} calls × ${LATENCY_MS} ms ÷ ${CONCURRENCY})`, `${round(outcome.wallMs / idealByCalls, 2)} (ideal ${round(idealByCalls / 1000, 2)} s)`);
+      figure(`wall ÷ two-in-a-row ideal (due × ${DEPTH} × ${LATENCY_MS} ms ÷ ${CONCURRENCY})`, `${round(outcome.wallMs / idealByDepth, 2)} (ideal ${round(idealByDepth / 1000, 2)} s)`);
       figure("peak RSS of the verifying process", `${round(outcome.maxRssKiB / 1024)} MiB`);
       figure("Buildkite calls: total / tokens / most per token", `${counts.buildkite.total} / ${counts.buildkite.tokens} / ${counts.buildkite.maxPerToken}`, {
         ok: counts.buildkite.maxPerToken <= 2 && counts.buildkite.tokens === due,

@@ -56,6 +56,8 @@ test("every page carries a policy with a fresh nonce, its scripts carry that non
     const scriptNonces = await page.locator("script").evaluateAll((scripts) => scripts.map((script) => (script as HTMLScriptElement).nonce));
     expect(scriptNonces.length).toBeGreaterThan(0);
     for (const scriptNonce of scriptNonces) expect(scriptNonce).toBe(nonce);
+    // And the build's stylesheet applies: the body's font is the app's, not the browser's default serif.
+    expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).toContain("system-ui");
     expect(await violations(), path).toEqual([]);
   }
   expect(nonces.size).toBe(SIGNED_IN_PAGES.length + 1);
@@ -71,16 +73,21 @@ test("every page carries a policy with a fresh nonce, its scripts carry that non
   expect(await violations()).toEqual([]);
 });
 
-test("a script injected into a page's markup does not run", async ({ page }) => {
+test("a script or a style injected into a page's markup does not apply", async ({ page }) => {
   const violations = await watchViolations(page);
   await page.route("**/sign-in", async (route) => {
     const response = await route.fetch();
-    const html = (await response.text()).replace("</body>", "<script>window.__injected = true</script></body>");
+    const html = (await response.text()).replace(
+      "</body>",
+      "<script>window.__injected = true</script><style>body { font-family: monospace }</style></body>",
+    );
     await route.fulfill({ response, body: html });
   });
   await page.goto("/sign-in");
   expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+  expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).not.toContain("monospace");
   await expect.poll(violations).toContainEqual(expect.stringMatching(/^script-src/));
+  await expect.poll(violations).toContainEqual(expect.stringMatching(/^style-src/));
 });
 
 test("the other security headers, on pages, API answers and static files alike", async ({ page, request }) => {
