@@ -21,36 +21,43 @@ import { getConfig } from "@/lib/config";
  *
  * Decrypting a session costs about 0.8 ms of CPU (Web Crypto: key derivation, AES-CBC, HMAC; measured with
  * getToken alone), a sixth of the Integrations page's server time per view (docs/benchmarks.md, part 2), and a
- * person's browser sends the same cookie with every request. So a cookie that decrypted to a user is remembered, by its SHA-256, until the token's
- * own expiry, in this process's memory. That changes nothing about what is trusted: only a cookie Auth.js accepted
- * is remembered, only for as long as Auth.js would accept it, and sessions are stateless JWTs that signing out never
- * revoked server-side anyway (the cookie is cleared in the browser). What a person may do is decided by the
+ * person's browser sends the same cookie with every request. So a cookie that decrypted to a user is remembered, by
+ * its SHA-256, until the token's own expiry, in this process's memory. That changes nothing about what is trusted:
+ * only a cookie Auth.js accepted is remembered, never past the expiry Auth.js checks (without its 15 s of clock
+ * tolerance), and sessions are stateless JWTs that signing out never revoked server-side anyway (the cookie is
+ * cleared in the browser). What a person may do is decided by the
  * membership, which is read from the database on every request (membership.ts).
  */
 export async function signedInUserId(): Promise<string | null> {
   const { secret, secureCookies } = getConfig().auth;
   if (!secret) return null;
   const requestHeaders = await headers();
-  const request = {
-    req: { headers: { cookie: requestHeaders.get("cookie") ?? "" } },
+  return userIdFromSessionCookie(requestHeaders.get("cookie") ?? "", {
+    secret,
     // Auth.js's own rule for the cookie's name: our setting when there is one, else the request's protocol, which
     // Auth.js takes to be https when nothing says otherwise.
     secureCookie: secureCookies ?? (requestHeaders.get("x-forwarded-proto") ?? "https").startsWith("https"),
-  };
+  });
+}
+
+/** The user id in a Cookie header's Auth.js session, or null: decrypted once, then remembered until it expires. */
+export async function userIdFromSessionCookie(cookie: string, { secret, secureCookie }: { secret: string; secureCookie: boolean }): Promise<string | null> {
+  const request = { req: { headers: { cookie } }, secureCookie };
   const raw = await getToken({ ...request, raw: true });
   if (!raw) return null;
 
-  const key = createHash("sha256").update(secret).update("\0").update(String(request.secureCookie)).update("\0").update(raw).digest("base64url");
+  const key = createHash("sha256").update(secret).update("\0").update(String(secureCookie)).update("\0").update(raw).digest("base64url");
   const remembered = acceptedSessions.get(key);
-  if (remembered) return remembered;
+  if (remembered && Date.now() < remembered.expiresAt) return remembered.userId;
 
   const token = await getToken({ ...request, secret });
   const userId = typeof token?.userId === "string" ? token.userId : null;
-  const expiresInMs = typeof token?.exp === "number" ? token.exp * 1000 - Date.now() : 0;
-  if (userId && expiresInMs > 0) acceptedSessions.set(key, userId, { ttl: expiresInMs });
+  const expiresAt = typeof token?.exp === "number" ? token.exp * 1000 : 0;
+  // The entry ends at the token's expiry: checked against the clock above, and the cache drops it once stale.
+  if (userId && expiresAt > Date.now()) acceptedSessions.set(key, { userId, expiresAt }, { ttl: expiresAt - Date.now() });
   return userId;
 }
 
 // Bounded, so memory stays flat however many sessions a process sees; a forgotten one is simply decrypted again.
 // The secret is part of the key, so a changed AUTH_SECRET (a new process anyway) can never reuse an entry.
-const acceptedSessions = new LRUCache<string, string>({ max: 10_000 });
+const acceptedSessions = new LRUCache<string, { userId: string; expiresAt: number }>({ max: 10_000 });
