@@ -25,8 +25,8 @@ import { getConfig } from "@/lib/config";
  * its SHA-256, until the token's own expiry, in this process's memory. That changes nothing about what is trusted:
  * only a cookie Auth.js accepted is remembered, never past the expiry Auth.js checks (without its 15 s of clock
  * tolerance), and sessions are stateless JWTs that signing out never revoked server-side anyway (the cookie is
- * cleared in the browser). What a person may do is decided by the
- * membership, which is read from the database on every request (membership.ts).
+ * cleared in the browser). What a person may do is decided by the membership, which is read from the database on
+ * every request (membership.ts).
  */
 export async function signedInUserId(): Promise<string | null> {
   const { secret, secureCookies } = getConfig().auth;
