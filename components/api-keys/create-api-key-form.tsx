@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { FormFooter } from "@/components/ui/form-footer";
+import { FormFooter, formFailure } from "@/components/ui/form-footer";
 import { TextField } from "@/components/ui/text-field";
 import { IDLE, type CreateApiKeyFormState } from "@/lib/api-keys/form-state";
 import { DEFAULT_EXPIRY, EXPIRY_CHOICES } from "@/lib/api-keys/form-input";
@@ -23,7 +23,8 @@ export function CreateApiKeyForm({ action }: CreateApiKeyFormProps) {
   const values = state.status === "invalid" ? state.values : null;
   const nameError = state.status === "invalid" && state.field === "name" ? state.message : undefined;
   const expiresError = state.status === "invalid" && state.field === "expiresIn" ? state.message : undefined;
-  const hasAlert = state.status === "error" || state.status === "refused";
+  const failure = formFailure(state, ERROR_ID);
+  const hasAlert = failure !== null;
   const expiresDescribedBy = [expiresError ? `${EXPIRES_ID}-error` : null, `${EXPIRES_ID}-hint`, hasAlert ? ERROR_ID : null].filter(Boolean).join(" ");
 
   return (
@@ -69,7 +70,7 @@ export function CreateApiKeyForm({ action }: CreateApiKeyFormProps) {
           ) : null}
         </div>
         <FormFooter
-          failure={hasAlert ? { id: ERROR_ID, title: state.status === "error" ? state.title : undefined, message: state.message } : null}
+          failure={failure}
           pending={pending}
           pendingAnnouncement="Creating the key…"
           pendingLabel="Creating…"

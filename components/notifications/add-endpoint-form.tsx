@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { FormFooter } from "@/components/ui/form-footer";
+import { FormFooter, formFailure } from "@/components/ui/form-footer";
 import { TextField } from "@/components/ui/text-field";
 import { WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from "@/lib/notifications/event-types";
 import { IDLE, type AddEndpointFormState } from "@/lib/notifications/form-state";
@@ -21,7 +21,8 @@ export function AddEndpointForm({ action, allowPrivateNetworks }: AddEndpointFor
   const values = state.status === "invalid" ? state.values : null;
   const urlError = state.status === "invalid" && state.field === "url" ? state.message : undefined;
   const eventsError = state.status === "invalid" && state.field === "events" ? state.message : undefined;
-  const hasAlert = state.status === "error" || state.status === "refused";
+  const failure = formFailure(state, ERROR_ID);
+  const hasAlert = failure !== null;
 
   return (
     <>
@@ -74,7 +75,7 @@ export function AddEndpointForm({ action, allowPrivateNetworks }: AddEndpointFor
           ) : null}
         </fieldset>
         <FormFooter
-          failure={hasAlert ? { id: ERROR_ID, title: state.status === "error" ? state.title : undefined, message: state.message } : null}
+          failure={failure}
           pending={pending}
           pendingAnnouncement="Adding the endpoint…"
           pendingLabel="Adding…"

@@ -1,9 +1,21 @@
 import { Alert } from "./alert";
 import { SubmitButton } from "./submit-button";
 
+export type FormFailure = { id: string; title?: string; message: string };
+
+/** The failure a settings form's state carries, if any: a refusal (message only) or an error (title and message). */
+export function formFailure(
+  state: { status: "refused"; message: string } | { status: "error"; title: string; message: string } | { status: string },
+  id: string,
+): FormFailure | null {
+  if ("message" in state && state.status === "refused") return { id, message: state.message };
+  if ("title" in state && state.status === "error") return { id, title: state.title, message: state.message };
+  return null;
+}
+
 type FormFooterProps = {
   /** The last attempt's failure, above the button; `id` is what the fields' aria-describedby names. */
-  failure: { id: string; title?: string; message: string } | null;
+  failure: FormFailure | null;
   pending: boolean;
   /** What a screen reader hears while the server works. */
   pendingAnnouncement: string;
