@@ -1,4 +1,4 @@
-import { formatDate, formatDateTime } from "@/lib/format";
+import { DateText } from "@/components/ui/date-text";
 import type { ConnectionDetails as Details } from "@/lib/integrations/buildkite/presentation/card";
 import { ScopeChecklist } from "./scope-checklist";
 
@@ -30,27 +30,37 @@ export function ConnectionDetails({ details }: { details: Details }) {
             <code>{details.tokenUuid}</code>
           </dd>
           <dt>Created</dt>
-          <dd>{details.tokenCreatedAt ? formatDate(details.tokenCreatedAt) : <span className="muted">Unknown</span>}</dd>
+          <dd>{details.tokenCreatedAt ? <DateText value={details.tokenCreatedAt} /> : <span className="muted">Unknown</span>}</dd>
           <dt>Expires</dt>
-          <dd>{details.tokenExpiresAt ? formatDate(details.tokenExpiresAt) : "Never expires"}</dd>
+          <dd>{details.tokenExpiresAt ? <DateText value={details.tokenExpiresAt} /> : "Never expires"}</dd>
           <dt>Connected by</dt>
           <dd>
             {details.connectedBy ?? <span className="muted">A removed user or API key</span>}
-            <span className="muted"> on {formatDateTime(details.connectedAt)}</span>
+            <span className="muted">
+              {" "}
+              on <DateText value={details.connectedAt} withTime />
+            </span>
           </dd>
           {details.rotatedAt ? (
             <>
               <dt>Token replaced by</dt>
               <dd>
                 {details.rotatedBy ?? <span className="muted">A removed user or API key</span>}
-                <span className="muted"> on {formatDateTime(details.rotatedAt)}</span>
+                <span className="muted">
+                  {" "}
+                  on <DateText value={details.rotatedAt} withTime />
+                </span>
               </dd>
             </>
           ) : null}
           <dt>Last verified</dt>
-          <dd>{formatDateTime(details.lastVerifiedAt)}</dd>
+          <dd>
+            <DateText value={details.lastVerifiedAt} withTime />
+          </dd>
           <dt>Next check</dt>
-          <dd>{formatDateTime(details.nextCheckAt)}</dd>
+          <dd>
+            <DateText value={details.nextCheckAt} withTime />
+          </dd>
         </dl>
       </div>
       <div>

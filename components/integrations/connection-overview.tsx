@@ -1,3 +1,7 @@
+"use client";
+
+// A client component so that the page sends the card's DTO, not its rendered tree (see buildkite-card.tsx).
+
 import { Alert } from "@/components/ui/alert";
 import type { BuildkiteCardData } from "@/lib/integrations/buildkite/presentation/card";
 import { ConnectionDetails } from "./connection-details";

@@ -3,12 +3,15 @@
 import { useActionState, useState } from "react";
 import { Notices } from "@/components/ui/notices";
 import { SubmitButton } from "@/components/ui/submit-button";
+import type { BuildkiteCardData } from "@/lib/integrations/buildkite/presentation/card";
 import type { DiagnosticsFormState } from "@/lib/integrations/buildkite/presentation/diagnostics-view";
 import type { ConnectFormState, DisconnectFormState, RotateFormState, VerifyFormState } from "@/lib/integrations/buildkite/presentation/form-state";
 import { ConnectForm } from "./connect-form";
+import { ConnectionOverview } from "./connection-overview";
 import { DiagnosticsReport } from "./diagnostics-report";
 import { DisconnectDialog } from "./disconnect-dialog";
 import { RotateForm } from "./rotate-form";
+import { SetupGuide } from "./setup-guide";
 import { VerifyResult } from "./verify-result";
 
 type Action<State> = (previous: State, formData: FormData) => Promise<State>;
@@ -23,13 +26,8 @@ export type BuildkiteActions = {
 
 type ManageBuildkiteProps = {
   actions: BuildkiteActions;
-  connected: boolean;
+  card: BuildkiteCardData;
   organizationName: string;
-  buildkiteOrgName: string | null;
-  currentLastFour: string | null;
-  /** Server-rendered pieces: the setup guide, and the connection's status and details. */
-  setupGuide: React.ReactNode;
-  overview: React.ReactNode;
 };
 
 const IDLE = { status: "idle" } as const;
@@ -40,8 +38,7 @@ type Success = { title: string; notices: Array<{ tone: "success" | "warning" | "
  * Everything an admin does on the card. The forms' states live here, above the connected / not connected switch,
  * so the outcome of a connect, a rotation or a disconnect stays on screen when the card changes under it.
  */
-export function ManageBuildkite(props: ManageBuildkiteProps) {
-  const { actions, connected } = props;
+export function ManageBuildkite({ actions, card, organizationName }: ManageBuildkiteProps) {
   const [rotating, setRotating] = useState(false);
   const [dialogOpen, setDialogOpen] = useState(false);
   const [dismissed, setDismissed] = useState<DisconnectFormState | null>(null);
@@ -97,12 +94,12 @@ export function ManageBuildkite(props: ManageBuildkiteProps) {
 
   const successNotice = success && latest === "change" ? <Notices title={success.title} notices={success.notices} /> : null;
 
-  if (!connected) {
+  if (card.state === "not_connected") {
     return (
       <>
         {successNotice}
         <div className="two-col">
-          {props.setupGuide}
+          <SetupGuide />
           <div>
             <h3 className="section-title">Connect</h3>
             <ConnectForm state={connectState} formAction={connectAction} pending={connecting} />
@@ -115,7 +112,7 @@ export function ManageBuildkite(props: ManageBuildkiteProps) {
   return (
     <>
       {successNotice}
-      {props.overview}
+      <ConnectionOverview card={card} />
       <section className="manage" aria-labelledby="buildkite-manage-title">
         <h3 className="section-title" id="buildkite-manage-title">
           Manage
@@ -142,8 +139,8 @@ export function ManageBuildkite(props: ManageBuildkiteProps) {
           <RotateForm
             state={rotateState}
             formAction={rotateAction}
-            organizationName={props.buildkiteOrgName ?? "the connected organisation"}
-            currentLastFour={props.currentLastFour ?? ""}
+            organizationName={card.details.buildkiteOrg.name}
+            currentLastFour={card.details.tokenLastFour}
             onCancel={() => setRotating(false)}
           />
         ) : null}
@@ -154,7 +151,7 @@ export function ManageBuildkite(props: ManageBuildkiteProps) {
         open={dialogOpen}
         state={shownDisconnectState}
         formAction={disconnectAction}
-        organizationName={props.organizationName}
+        organizationName={organizationName}
         onClose={closeDialog}
       />
     </>
