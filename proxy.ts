@@ -2,12 +2,14 @@ import { NextResponse, type NextRequest } from "next/server";
 import { checkRequestHost, FORWARDED_HEADERS } from "@/lib/auth/host-check";
 import { getConfig } from "@/lib/config";
 import { contentSecurityPolicy, identityProviderOrigins, newNonce } from "@/lib/http/content-security-policy";
+import { VIEW_CACHE_HEADER, viewCacheHeaderValue } from "@/lib/http/view-cache-header";
 
 /**
- * Runs before every request but the build's static files: pages, server actions, Auth.js's routes, the API. Two
- * jobs: answer only requests addressed to a configured host (lib/auth/host-check.ts), and give every response a
- * Content-Security-Policy with a fresh nonce (lib/http/content-security-policy.ts). The policy goes on the request
- * too, because that is where Next looks for the nonce to put on its own script tags.
+ * Runs before every request but the build's static files: pages, server actions, Auth.js's routes, the API. Three
+ * jobs: answer only requests addressed to a configured host (lib/auth/host-check.ts); give every response a
+ * Content-Security-Policy with a fresh nonce (lib/http/content-security-policy.ts) — the policy goes on the request
+ * too, because that is where Next looks for the nonce to put on its own script tags —; and tell the page whether it
+ * may read through the view cache (only a GET or HEAD may: lib/http/view-reads.ts).
  *
  * Next 16 runs proxy.ts in the Node.js runtime, so it reads the configuration through lib/config.ts like the rest of
  * the app; getConfig() parses the environment once per process and caches it, so our part of a request is a header
@@ -34,6 +36,7 @@ export function proxy(request: NextRequest) {
   });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", policy);
+  headers.set(VIEW_CACHE_HEADER, viewCacheHeaderValue(request.method));
   if (decision.dropForwardedHeaders) for (const name of FORWARDED_HEADERS) headers.delete(name);
 
   const response = NextResponse.next({ request: { headers } });

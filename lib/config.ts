@@ -75,6 +75,7 @@ const environmentSchema = z.object({
   API_RATE_LIMIT_PER_KEY: wholeNumber(z.number().int().min(1).max(100_000), 120),
   API_RATE_LIMIT_PER_ORGANIZATION: wholeNumber(z.number().int().min(1).max(1_000_000), 600),
   JOBS_IN_APP: booleanFlag,
+  VIEW_CACHE: booleanFlag,
 
   SECRETS_BACKEND: z.enum(["local", "aws"]).optional(),
   SECRETS_PREFIX: z
@@ -181,6 +182,8 @@ export type AppConfig = {
   operationDeadlineMs: number;
   /** Whether `npm start` runs the job runner in its own process (off when `npm run worker` runs it elsewhere). */
   jobsInApp: boolean;
+  /** Whether page views keep the rows they show between requests, dropped on each change (lib/db/view-cache.ts). */
+  viewCache: boolean;
   /** API requests a minute: per caller (an API key or a person), and per organisation across its callers. */
   apiRateLimits: { perCaller: number; perOrganization: number };
   /** Whether a reverse proxy in front of the app sets X-Forwarded-For/-Host/-Proto (TRUST_PROXY); else they are dropped. */
@@ -385,6 +388,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     databasePoolSize: env.DATABASE_POOL_SIZE,
     connectionLockWaitMs: env.CONNECTION_LOCK_WAIT_MS,
     jobsInApp: env.JOBS_IN_APP ?? true,
+    viewCache: env.VIEW_CACHE ?? true,
     operationDeadlineMs: env.OPERATION_DEADLINE_MS,
     apiRateLimits: { perCaller: env.API_RATE_LIMIT_PER_KEY, perOrganization: env.API_RATE_LIMIT_PER_ORGANIZATION },
     trustProxy: env.TRUST_PROXY ?? false,

@@ -3,12 +3,14 @@ import "server-only";
 import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getDb } from "@/lib/db/client";
+import { readForView } from "@/lib/http/view-reads";
 import { signedInUserId } from "./session";
 
 export type Role = "admin" | "member";
 
-/** Who is calling, in which organisation, with which role — read fresh from the database on every request, so a
- *  role removed a minute ago is removed now, whatever the session cookie says. */
+/** Who is calling, in which organisation, with which role — read from the database, not the session cookie, so a
+ *  role removed a minute ago is removed now. A page view may read it from the view cache, which drops it when it
+ *  changes (lib/http/view-reads.ts); a server action's check always reads the database. */
 export type Membership = {
   userId: string;
   email: string;
@@ -43,9 +45,11 @@ const toMembership = (row: MembershipRow): Membership => ({
 export const currentMembership = cache(async (): Promise<Membership | null> => {
   const userId = await signedInUserId();
   if (!userId) return null;
-  // One organisation per person for now: the oldest membership is the current one.
-  const row = await getDb().membership.findFirst({ where: { userId }, orderBy: { createdAt: "asc" }, select: MEMBERSHIP_FIELDS });
-  return row ? toMembership(row) : null;
+  return readForView("membership", userId, async () => {
+    // One organisation per person for now: the oldest membership is the current one.
+    const row = await getDb().membership.findFirst({ where: { userId }, orderBy: { createdAt: "asc" }, select: MEMBERSHIP_FIELDS });
+    return row ? toMembership(row) : null;
+  });
 });
 
 /** A settings page's membership; without one, to sign-in, and back to `path` afterwards. */

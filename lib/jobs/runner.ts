@@ -1,7 +1,7 @@
 import "server-only";
 
-import pg from "pg";
 import { PgBoss } from "pg-boss";
+import { listen, type Listener } from "@/lib/db/listen";
 import { log } from "@/lib/log";
 import { JOBS, type JobContext, type JobDefinition } from "./registry";
 
@@ -85,84 +85,24 @@ function summary(result: unknown): Record<string, number> {
   );
 }
 
-/** A lost listening connection is opened again after this long, doubling up to the maximum. */
-const RELISTEN_FIRST_MS = 1_000;
-const RELISTEN_MAX_MS = 30_000;
-
-type WakeUpListener = { end(): Promise<void> };
-
 /**
- * One connection LISTENing for the channels jobs wake on. Postgres sends a NOTIFY only when the transaction that
- * made it commits, so a job wakes for work that is there. A lost connection (the database restarted, a failover, an
- * idle-connection reaper) is opened again, after a second and then less and less often; until it is, work waits for
- * the jobs' own cron tick (every minute). On coming back it wakes every listening job once, for what was notified
- * while no one listened.
+ * The channels jobs wake on, on one listening connection (lib/db/listen.ts). Postgres sends a NOTIFY only when the
+ * transaction that made it commits, so a job wakes for work that is there. While the connection is lost, work waits
+ * for the jobs' own cron tick (every minute); when it is back, every listening job is woken once, for what was
+ * notified while no one listened.
  */
-async function listenForWakeUps(databaseUrl: string, jobs: readonly JobDefinition[], wake: (name: string) => void): Promise<WakeUpListener | null> {
+async function listenForWakeUps(databaseUrl: string, jobs: readonly JobDefinition[], wake: (name: string) => void): Promise<Listener | null> {
   const channels = new Map<string, string[]>();
   for (const job of jobs) if (job.wakeOn) channels.set(job.wakeOn, [...(channels.get(job.wakeOn) ?? []), job.name]);
   if (channels.size === 0) return null;
-  let current: pg.Client | null = null;
-  let ended = false;
-  let retryMs = RELISTEN_FIRST_MS;
-  let retryTimer: NodeJS.Timeout | undefined;
-
-  const openLater = () => {
-    if (ended || retryTimer) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void open(false);
-    }, retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(retryMs * 2, RELISTEN_MAX_MS);
-  };
-
-  async function open(first: boolean) {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: "gitar-jobs-listen" });
-    let lost = false;
-    const onLost = (error?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (current === client) current = null;
-      if (ended) return;
-      log.warn("jobs.listen_lost", { retryInMs: retryMs }, error);
-      openLater();
-    };
-    client.on("error", onLost);
-    client.on("end", () => onLost());
-    client.on("notification", (message) => {
-      for (const name of channels.get(message.channel) ?? []) wake(name);
-    });
-    try {
-      await client.connect();
-      for (const channel of channels.keys()) await client.query(`LISTEN "${channel}"`);
-    } catch (error) {
-      if (!lost) {
-        lost = true;
-        log.warn("jobs.listen_failed", { retryInMs: retryMs }, error);
-        openLater();
-      }
-      await client.end().catch(() => undefined);
-      return;
-    }
-    if (ended) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    current = client;
-    retryMs = RELISTEN_FIRST_MS;
-    if (!first) {
-      log.info("jobs.listen_restored", {});
-      for (const names of channels.values()) names.forEach(wake);
-    }
-  }
-
-  await open(true);
-  return {
-    async end() {
-      ended = true;
-      clearTimeout(retryTimer);
-      await current?.end().catch(() => undefined);
+  return listen({
+    databaseUrl,
+    channels: [...channels.keys()],
+    applicationName: "gitar-jobs-listen",
+    logAs: "jobs",
+    onNotification: (channel) => channels.get(channel)?.forEach(wake),
+    onListening: (restored) => {
+      if (restored) for (const names of channels.values()) names.forEach(wake);
     },
-  };
+  });
 }

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { BuildkiteCard } from "@/components/integrations/buildkite-card";
 import { SettingsNav } from "@/components/layout/settings-nav";
 import { membershipOrSignIn } from "@/lib/auth/membership";
-import { getBuildkiteCard } from "@/lib/integrations/buildkite/presentation/card";
+import { getBuildkiteCardForView } from "@/lib/integrations/buildkite/presentation/card";
 import {
   connectBuildkiteAction,
   diagnoseBuildkiteAction,
@@ -23,7 +23,7 @@ const ADMIN_ACTIONS = {
 
 export default async function IntegrationsPage() {
   const membership = await membershipOrSignIn("/settings/integrations");
-  const card = await getBuildkiteCard(membership.organizationId);
+  const card = await getBuildkiteCardForView(membership.organizationId);
   const canManage = membership.role === "admin";
 
   return (

@@ -5,6 +5,7 @@ import "server-only";
 
 import { REQUIRED_SCOPES } from "@/lib/buildkite/scopes";
 import { getDb } from "@/lib/db/client";
+import { readForView } from "@/lib/http/view-reads";
 import type { Attention } from "../health";
 import { describeAttention, describeWarning, type AttentionText } from "./messages";
 import { tokenWarnings } from "../policy";
@@ -46,8 +47,18 @@ export type BuildkiteCardData =
 
 export const CHECK_WILL_RETRY = "Last check could not reach Buildkite — will retry.";
 
+/** The card as the API reports it: from the database. */
 export async function getBuildkiteCard(organizationId: string, now = new Date()): Promise<BuildkiteCardData> {
-  const row = await findConnectionForDisplay(getDb(), organizationId);
+  return cardOf(await findConnectionForDisplay(getDb(), organizationId), now);
+}
+
+/** The card as the Integrations page shows it: on a plain page view, the row may come from the view cache. */
+export async function getBuildkiteCardForView(organizationId: string, now = new Date()): Promise<BuildkiteCardData> {
+  return cardOf(await readForView("connection", organizationId, () => findConnectionForDisplay(getDb(), organizationId)), now);
+}
+
+// Built from the row on every view, so the warnings ("expires in 3 days") are as of now even when the row was kept.
+function cardOf(row: Awaited<ReturnType<typeof findConnectionForDisplay>>, now: Date): BuildkiteCardData {
   if (!row) return { state: "not_connected" };
   const granted = new Set(row.scopes);
   const required = new Set<string>(REQUIRED_SCOPES.map((entry) => entry.scope));
