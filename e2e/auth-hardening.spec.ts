@@ -46,6 +46,31 @@ test("a person removed from their organisation while signed in sees who they are
   await expect(page).toHaveURL(/\/sign-in/);
 });
 
+test("a role changed while someone is signed in holds from their next view, though the page kept what it showed", async ({ page }) => {
+  const email = await createAcmeMember();
+  const setRole = (role: "admin" | "member") =>
+    withDatabase((client) => client.query(`UPDATE memberships SET role = $2 WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [email, role]));
+  try {
+    await setRole("admin");
+    await signIn(page, email);
+    // Views read the membership from the app's view cache once it is kept (lib/db/view-cache.ts); the change below is
+    // made in the database directly, as `npm run members:add` or another instance would, and must still show.
+    for (let view = 0; view < 3; view++) {
+      await page.goto(INTEGRATIONS);
+      await expect(page.getByRole("banner")).toContainText("Admin");
+    }
+    await setRole("member");
+    await page.goto(INTEGRATIONS);
+    await expect(page.getByRole("banner")).toContainText("Member");
+    await expect(page.getByRole("main")).toContainText("Only admins can change integrations; you can see their status.");
+    await setRole("admin");
+    await page.goto(INTEGRATIONS);
+    await expect(page.getByRole("banner")).toContainText("Admin");
+  } finally {
+    await withDatabase((client) => client.query(`DELETE FROM users WHERE email = $1`, [email]));
+  }
+});
+
 test("after 10 failed attempts an account is refused for 15 minutes, saying only when to try again", async ({ browser }) => {
   // A client that claims another address: without TRUST_PROXY the app counts the socket's address regardless.
   const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": "203.0.113.50" } });
