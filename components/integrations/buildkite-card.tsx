@@ -14,9 +14,8 @@ type BuildkiteCardProps = {
 /**
  * The card's frame is rendered here, on the server; what it shows of the connection is rendered by client components
  * from the card's DTO (ManageBuildkite for admins, ConnectionOverview for members). So the page's RSC payload carries
- * the DTO, about 2 KiB, rather than the rendered tree, which it would otherwise hold beside the same tree as HTML:
- * measured, the Integrations page's HTML went from 33 to 21 KiB and its server time per view fell by about a sixth
- * (docs/benchmarks.md, part 2).
+ * the DTO, about 2 KiB, rather than the rendered tree, which it would otherwise hold beside the same tree as HTML
+ * (the page's HTML went from 33 to 21 KiB; docs/benchmarks.md, part 2).
  */
 export function BuildkiteCard({ card, actions, organizationName }: BuildkiteCardProps) {
   return (

@@ -117,44 +117,49 @@ describe("what a committed change notifies", () => {
   });
 });
 
+/** A person's membership read as a page view reads it, counting the reads that reached the database. */
+function membershipThroughTheCache(userId: string) {
+  const counter = {
+    reads: 0,
+    read: () =>
+      view.cache.read("membership", userId, () => {
+        counter.reads += 1;
+        return membershipOf(userId);
+      }),
+  };
+  return counter;
+}
+
 describe("the view cache", () => {
   it("keeps a row between views and drops it when a change to it commits elsewhere", async () => {
     const tenant = await createTenant("member");
     const { userId } = tenant.actor;
-    let reads = 0;
-    const read = () =>
-      view.cache.read("membership", userId, () => {
-        reads += 1;
-        return membershipOf(userId);
-      });
+    const membership = membershipThroughTheCache(userId);
+    const read = membership.read;
     expect(view.cache.listening).toBe(true);
     expect(await read()).toEqual({ role: "member" });
     // Kept, once the cache has heard what the tenant's creation notified (a read during which it hears any change
     // is not kept): from then on, views do not read the database.
     const kept = async () => {
       await read();
-      const before = reads;
+      const before = membership.reads;
       await read();
-      return reads === before;
+      return membership.reads === before;
     };
     expect(await waitFor(kept, 5_000)).toBe(true);
 
     await harness.db.membership.updateMany({ where: { userId }, data: { role: "admin" } });
     expect(await waitFor(async () => (await read()).role === "admin", 5_000)).toBe(true);
-    const readsAfterTheChange = reads;
+    const readsAfterTheChange = membership.reads;
     await read();
-    expect(reads).toBe(readsAfterTheChange);
+    expect(membership.reads).toBe(readsAfterTheChange);
   });
 
   it("keeps nothing while its listening connection is lost, and starts empty when it is back", async () => {
     const tenant = await createTenant("member");
     const { userId } = tenant.actor;
-    let reads = 0;
-    const read = () =>
-      view.cache.read("membership", userId, () => {
-        reads += 1;
-        return membershipOf(userId);
-      });
+    const membership = membershipThroughTheCache(userId);
+    const read = membership.read;
     await read();
     const listeners = () =>
       harness.db.$queryRawUnsafe<Array<{ pid: number }>>(
@@ -167,16 +172,16 @@ describe("the view cache", () => {
 
     // Changes made now are not heard: every read goes to the database.
     await harness.db.membership.updateMany({ where: { userId }, data: { role: "admin" } });
-    const readsWhileLost = reads;
+    const readsWhileLost = membership.reads;
     expect(await read()).toEqual({ role: "admin" });
     expect(await read()).toEqual({ role: "admin" });
-    expect(reads).toBe(readsWhileLost + 2);
+    expect(membership.reads).toBe(readsWhileLost + 2);
 
     // Back by itself, on a new connection, empty.
     expect(await waitFor(() => view.cache.listening, 20_000)).toBe(true);
     expect((await listeners()).some((listener) => listener.pid !== before!.pid)).toBe(true);
     await read();
     await read();
-    expect(reads).toBe(readsWhileLost + 3);
+    expect(membership.reads).toBe(readsWhileLost + 3);
   });
 });
